@@ -1,0 +1,56 @@
+"""Comparing two costs symbolically.
+
+    >>> import symcost as sc
+    >>> from symcost.symbols import C_in, C_out, K, W
+    >>> sep = sc.SeparableConv2d(C_out, K, padding="same", bias=False)
+    >>> std = sc.Conv2d(C_out, K, padding="same", bias=False)
+    >>> sc.ratio(sep, std, "flops", sc.Shape(C_in, W, W), convention="macs")
+    K**(-2) + 1/C_out
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from .cost import Cost
+from .errors import InvalidArgumentError
+from .layers.base import Layer
+from .shape import Shape
+
+METRICS = ("params", "buffers", "macs", "flops", "activations")
+
+
+def metric_of(subject: object, metric: str, shape: Shape | None = None, convention: object = "exact") -> sympy.Expr:
+    """One metric of a layer (costed on ``shape``), a Cost, or an expression as is."""
+    if isinstance(subject, sympy.Expr):
+        return subject
+    if isinstance(subject, int) and not isinstance(subject, bool):
+        return sympy.Integer(subject)
+    if isinstance(subject, Layer):
+        if shape is None:
+            raise InvalidArgumentError("ratio", "shape", "is needed to cost a layer", None)
+        subject = subject.cost(shape)
+    if not isinstance(subject, Cost):
+        raise InvalidArgumentError("ratio", "a/b", "must be a layer, a Cost or a SymPy expression", subject)
+    if metric not in METRICS:
+        raise InvalidArgumentError("ratio", "metric", f"must be one of {', '.join(METRICS)}", metric)
+    if metric == "flops":
+        return subject.flops(convention)
+    if metric == "params":
+        return subject.params.total
+    if metric == "buffers":
+        return subject.params.buffer_total
+    return getattr(subject, metric)
+
+
+def reduced(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` in lowest terms: the shorter of its cancelled and expanded forms."""
+    cancelled = sympy.cancel(expr)
+    expanded = sympy.expand(cancelled)
+    return expanded if sympy.count_ops(expanded) <= sympy.count_ops(cancelled) else cancelled
+
+
+def ratio(a: object, b: object, metric: str = "flops", shape: Shape | None = None,
+          *, convention: object = "exact") -> sympy.Expr:
+    """``metric(a) / metric(b)`` in lowest terms; layers are costed on ``shape``."""
+    return reduced(metric_of(a, metric, shape, convention) / metric_of(b, metric, shape, convention))

@@ -1,0 +1,194 @@
+"""The immutable record a layer returns for one input: :class:`Cost`.
+
+A cost holds facts, never a convention: the output shape, the parameters
+(weight, bias and buffers apart), the primitive operation counts, and the
+receptive-field steps. FLOPs under a convention come from
+:func:`symcost.conventions.count_flops`, the one place that weighs counts::
+
+    >>> import symcost as sc
+    >>> cost = sc.Conv2d(64, 3, padding=1).cost(sc.Shape(3, 224, 224))
+    >>> cost.out_shape, cost.params.total, cost.macs
+    (Shape(64, 224, 224), 1792, 86704128)
+    >>> cost.flops(), cost.flops("macs")
+    (173408256, 86704128)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+
+import sympy
+
+from .evaluate import substitute
+from .shape import Shape
+
+Expr = sympy.Expr
+ZERO = sympy.Integer(0)
+
+
+def _exact(value: object) -> sympy.Expr:
+    return sympy.Integer(value) if isinstance(value, int) else value  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class OpCounts:
+    """Operations one forward pass executes on one sample.
+
+    ``mul``, ``add``, ``cmp`` (comparisons, max/min), ``div`` and ``special``
+    (exp, erf, tanh) partition every executed operation. ``macs`` and ``bias``
+    label parts of them that conventions weigh separately: the
+    multiply-accumulates of conv/linear layers, and the bias additions.
+    """
+
+    mul: Expr = ZERO
+    add: Expr = ZERO
+    cmp: Expr = ZERO
+    div: Expr = ZERO
+    special: Expr = ZERO
+    macs: Expr = ZERO
+    bias: Expr = ZERO
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            object.__setattr__(self, f.name, _exact(getattr(self, f.name)))
+
+    @property
+    def executed(self) -> Expr:
+        """Every executed operation: mul + add + cmp + div + special."""
+        return self.mul + self.add + self.cmp + self.div + self.special
+
+    def __add__(self, other: "OpCounts") -> "OpCounts":
+        return OpCounts(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+
+    def scaled(self, factor: object) -> "OpCounts":
+        return OpCounts(**{f.name: getattr(self, f.name) * factor for f in fields(self)})
+
+    def as_dict(self) -> dict[str, Expr]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def subs(self, values: dict | None = None, /, **by_name: object) -> "OpCounts":
+        return OpCounts(**{k: substitute(v, values, **by_name) for k, v in self.as_dict().items()})
+
+
+@dataclass(frozen=True)
+class Params:
+    """Learned parameters (``weight`` and ``bias`` elements) and named buffers.
+
+    Buffers such as BatchNorm's running statistics are state, not parameters:
+    ``total`` counts weight + bias, ``buffer_total`` the buffers.
+    """
+
+    weight: Expr = ZERO
+    bias: Expr = ZERO
+    buffers: tuple[tuple[str, Expr], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weight", _exact(self.weight))
+        object.__setattr__(self, "bias", _exact(self.bias))
+        object.__setattr__(self, "buffers", tuple((n, _exact(v)) for n, v in self.buffers))
+
+    @property
+    def total(self) -> Expr:
+        return self.weight + self.bias
+
+    @property
+    def buffer_total(self) -> Expr:
+        return sympy.Add(*(v for _, v in self.buffers))
+
+    def __add__(self, other: "Params") -> "Params":
+        merged: dict[str, Expr] = dict(self.buffers)
+        for name, value in other.buffers:
+            merged[name] = merged.get(name, ZERO) + value
+        return Params(self.weight + other.weight, self.bias + other.bias, tuple(merged.items()))
+
+    def subs(self, values: dict | None = None, /, **by_name: object) -> "Params":
+        return Params(
+            substitute(self.weight, values, **by_name),
+            substitute(self.bias, values, **by_name),
+            tuple((n, substitute(v, values, **by_name)) for n, v in self.buffers),
+        )
+
+
+@dataclass(frozen=True)
+class RFStep:
+    """One receptive-field transform, per axis (height, width).
+
+    Fed to the recurrence of Araujo et al. (Distill 2019):
+    ``r += (kernel - 1) * j``, ``p += padding * j``, ``j *= stride``.
+    ``kernel`` is the effective (dilated) kernel; ``stride`` may be a
+    fraction for upsampling layers.
+    """
+
+    kernel: tuple[Expr, Expr]
+    stride: tuple[Expr, Expr]
+    padding: tuple[Expr, Expr]
+
+    def subs(self, values: dict | None = None, /, **by_name: object) -> "RFStep":
+        def sub(pair: tuple[Expr, Expr]) -> tuple[Expr, Expr]:
+            return (substitute(pair[0], values, **by_name), substitute(pair[1], values, **by_name))
+
+        return RFStep(sub(self.kernel), sub(self.stride), sub(self.padding))
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What one layer costs on given input shape(s). See the module docstring."""
+
+    kind: str
+    in_shapes: tuple[Shape, ...]
+    out_shape: Shape
+    params: Params = field(default_factory=Params)
+    ops: OpCounts = field(default_factory=OpCounts)
+    rf: tuple[RFStep, ...] = ()
+
+    @property
+    def in_shape(self) -> Shape:
+        return self.in_shapes[0]
+
+    @property
+    def macs(self) -> Expr:
+        return self.ops.macs
+
+    @property
+    def activations(self) -> Expr:
+        """Output elements of one sample."""
+        return self.out_shape.numel
+
+    def flops(self, convention: object = "exact") -> Expr:
+        """FLOPs under a convention (a preset name or a :class:`Convention`)."""
+        from .conventions import count_flops
+
+        return count_flops(self.ops, convention)
+
+    def subs(self, values: dict | None = None, /, **by_name: object) -> "Cost":
+        """The same cost with symbols replaced, e.g. ``cost.subs(W=224)``: exact integers."""
+        return replace(
+            self,
+            in_shapes=tuple(s.subs(values, **by_name) for s in self.in_shapes),
+            out_shape=self.out_shape.subs(values, **by_name),
+            params=self.params.subs(values, **by_name),
+            ops=self.ops.subs(values, **by_name),
+            rf=tuple(step.subs(values, **by_name) for step in self.rf),
+        )
+
+    def __repr__(self) -> str:
+        inputs = ", ".join(str(s) for s in self.in_shapes)
+        return (
+            f"Cost({self.kind}: {inputs} -> {self.out_shape}, params={self.params.total}, "
+            f"macs={self.macs}, flops={self.flops()})"
+        )
+
+
+def chain(kind: str, costs: list[Cost]) -> Cost:
+    """The cost of ``costs`` applied one after another, as one record."""
+    params, ops = Params(), OpCounts()
+    for c in costs:
+        params, ops = params + c.params, ops + c.ops
+    return Cost(
+        kind=kind,
+        in_shapes=costs[0].in_shapes,
+        out_shape=costs[-1].out_shape,
+        params=params,
+        ops=ops,
+        rf=tuple(step for c in costs for step in c.rf),
+    )

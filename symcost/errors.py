@@ -1,0 +1,48 @@
+"""Exceptions raised by symcost.
+
+Every error is a :class:`SymcostError` and also the matching built-in
+(``ValueError``, ``KeyError``, ``TypeError``), so callers can catch either::
+
+    try:
+        sc.Conv2d(8, 3, stride=0)
+    except ValueError as err:          # or: except sc.SymcostError
+        print(err)                     # Conv2d: stride must be a positive integer, got 0
+"""
+
+
+class SymcostError(Exception):
+    """Base class of every error symcost raises on purpose."""
+
+
+class InvalidArgumentError(ValueError, SymcostError):
+    """A layer argument breaks a rule, e.g. a stride of 0 or a negative padding."""
+
+    def __init__(self, layer: str, argument: str, rule: str, value: object):
+        self.layer, self.argument, self.rule, self.value = layer, argument, rule, value
+        super().__init__(f"{layer}: {argument} {rule}, got {value!r}")
+
+
+class ArgumentTypeError(TypeError, SymcostError):
+    """An argument has a type symcost never accepts (a float, a string, ...)."""
+
+
+class ShapeError(ValueError, SymcostError):
+    """A layer cannot take the input shape it was given."""
+
+
+class UnknownLayerError(KeyError, SymcostError):
+    """A layer kind name that is not registered."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class UnknownConventionError(KeyError, SymcostError):
+    """A convention name that is not one of the presets."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class RegistryError(ValueError, SymcostError):
+    """A layer kind was registered twice under the same name."""

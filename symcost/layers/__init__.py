@@ -1,0 +1,23 @@
+"""Every layer kind, one class per kind, each registered under its class name."""
+
+from .activations import GELU, Hardsigmoid, Hardswish, LeakyReLU, ReLU, ReLU6, SiLU, Sigmoid, Tanh
+from .adaptive_pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d
+from .base import Layer
+from .batchnorm import BatchNorm2d
+from .conv import Conv2d
+from .conv_transpose import ConvTranspose2d
+from .elementwise import Add, Mul
+from .linear import Linear
+from .passthrough import Dropout, Identity
+from .pooling import AvgPool2d, MaxPool2d
+from .reshape import Flatten
+from .separable import SeparableConv2d
+from .upsample import Upsample
+
+__all__ = [
+    "Layer",
+    "Conv2d", "ConvTranspose2d", "SeparableConv2d", "Linear", "BatchNorm2d",
+    "ReLU", "ReLU6", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardswish", "Hardsigmoid",
+    "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
+    "Flatten", "Dropout", "Identity", "Upsample", "Add", "Mul",
+]

@@ -1,0 +1,53 @@
+"""The base class of every layer kind.
+
+A layer is a frozen dataclass of torch.nn-named arguments. ``cost(shape)``
+checks the shape and returns a :class:`~symcost.cost.Cost`; input channels
+come from the shape::
+
+    >>> import symcost as sc
+    >>> sc.ReLU().cost(sc.Shape(8, 4, 4)).flops()
+    128
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from ..cost import Cost
+from ..errors import ShapeError
+from ..shape import Shape
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str | None = field(default=None, kw_only=True)
+
+    #: how many input tensors the layer takes (``None``: two or more)
+    arity: ClassVar[int | None] = 1
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+    @property
+    def label(self) -> str:
+        """How errors name this layer: ``Conv2d`` or ``Conv2d "conv1"``."""
+        return f'{self.kind} "{self.name}"' if self.name else self.kind
+
+    def cost(self, *shapes: Shape | tuple) -> Cost:
+        """The cost of this layer on the given input shape(s)."""
+        inputs = tuple(s if isinstance(s, Shape) else Shape(*s) for s in shapes)
+        if self.arity is None and len(inputs) < 2:
+            raise ShapeError(f"{self.label}: takes two or more input shapes, got {len(inputs)}")
+        if self.arity is not None and len(inputs) != self.arity:
+            raise ShapeError(f"{self.label}: takes {self.arity} input shape(s), got {len(inputs)}")
+        return self._cost(*inputs)
+
+    def _cost(self, *shapes: Shape) -> Cost:
+        raise NotImplementedError
+
+    def _feature_map(self, shape: Shape) -> Shape:
+        if not shape.is_feature_map:
+            raise ShapeError(f"{self.label}: expects a (C, H, W) feature map, got {shape}")
+        return shape

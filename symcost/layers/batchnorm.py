@@ -1,0 +1,61 @@
+"""BatchNorm2d at inference, as torch.nn.BatchNorm2d.
+
+Folded into one scale and one shift per channel, it costs one multiply and
+one add per element. ``weight`` and ``bias`` (when ``affine``) are learned;
+``running_mean``, ``running_var`` and ``num_batches_tracked`` (when
+``track_running_stats``) are buffers, not parameters::
+
+    >>> import symcost as sc
+    >>> from symcost.symbols import C, H, W
+    >>> c = sc.BatchNorm2d().cost(sc.Shape(C, H, W))
+    >>> c.params.total, c.params.buffer_total, c.flops()
+    (2*C, 2*C + 1, 2*C*H*W)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+from .. import arguments as arg
+from ..cost import Cost, OpCounts, Params
+from ..errors import ShapeError
+from ..registry import register
+from ..shape import Shape
+from .base import Layer
+
+
+@register
+@dataclass(frozen=True)
+class BatchNorm2d(Layer):
+    num_features: object = None
+    affine: bool = True
+    track_running_stats: bool = True
+
+    def __post_init__(self) -> None:
+        label = self.label
+        if self.num_features is not None:
+            object.__setattr__(
+                self, "num_features", arg.positive_int(self.num_features, layer=label, argument="num_features")
+            )
+        arg.boolean(self.affine, layer=label, argument="affine")
+        arg.boolean(self.track_running_stats, layer=label, argument="track_running_stats")
+
+    def _cost(self, shape: Shape) -> Cost:
+        c = self._feature_map(shape).C
+        if self.num_features is not None and arg.refuted(sympy.Eq(self.num_features, c)):
+            raise ShapeError(f"{self.label}: num_features is {self.num_features} but the input has {c} channels")
+        buffers = (("running_mean", c), ("running_var", c), ("num_batches_tracked", 1))
+        n = shape.numel
+        return Cost(
+            kind=self.kind,
+            in_shapes=(shape,),
+            out_shape=shape,
+            params=Params(
+                weight=c if self.affine else 0,
+                bias=c if self.affine else 0,
+                buffers=buffers if self.track_running_stats else (),
+            ),
+            ops=OpCounts(mul=n, add=n),
+        )

@@ -1,0 +1,99 @@
+"""ConvTranspose2d: a transposed (fractionally strided) convolution, as torch.nn.
+
+Output ``(W-1)*S - 2P + D*(K-1) + output_padding + 1``. It is counted on the
+input side, as it executes: every input element is multiplied by every kernel
+tap of its group and scattered (added) into the output, so
+``MACs = H_in*W_in*C_in*(C_out/G)*K_h*K_w`` (ptflops >= 0.7.5, fvcore and
+torch agree; thop 0.1.1 and torchinfo overcount by S^2). Exact FLOPs are one
+multiply and one add per MAC, plus one bias add per output element::
+
+    >>> import symcost as sc
+    >>> c = sc.ConvTranspose2d(4, 3, stride=2, padding=1, output_padding=1).cost(sc.Shape(8, 16, 16))
+    >>> c.out_shape, c.macs
+    (Shape(4, 32, 32), 73728)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+from .. import arguments as arg
+from ..cost import Cost, OpCounts, Params, RFStep
+from ..errors import InvalidArgumentError
+from ..geometry import check_output_fits, effective_kernel
+from ..registry import register
+from ..shape import Shape
+from .base import Layer
+from .conv import check_groups
+
+
+@register
+@dataclass(frozen=True)
+class ConvTranspose2d(Layer):
+    out_channels: object
+    kernel_size: object
+    stride: object = 1
+    padding: object = 0
+    output_padding: object = 0
+    groups: object = 1
+    bias: bool = True
+    dilation: object = 1
+
+    def __post_init__(self) -> None:
+        label = self.label
+        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
+        set_("out_channels", arg.positive_int(self.out_channels, layer=label, argument="out_channels"))
+        set_("kernel_size", arg.pair(self.kernel_size, arg.positive_int, layer=label, argument="kernel_size"))
+        set_("stride", arg.pair(self.stride, arg.positive_int, layer=label, argument="stride"))
+        set_("padding", arg.pair(self.padding, arg.nonnegative_int, layer=label, argument="padding"))
+        set_("output_padding",
+             arg.pair(self.output_padding, arg.nonnegative_int, layer=label, argument="output_padding"))
+        set_("dilation", arg.pair(self.dilation, arg.positive_int, layer=label, argument="dilation"))
+        set_("groups", arg.positive_int(self.groups, layer=label, argument="groups"))
+        set_("bias", arg.boolean(self.bias, layer=label, argument="bias"))
+        for op, s, d in zip(self.output_padding, self.stride, self.dilation):
+            if arg.proven(op >= s) and arg.proven(op >= d):
+                raise InvalidArgumentError(
+                    label, "output_padding", f"must be smaller than the stride ({s}) or the dilation ({d})", op
+                )
+        check_groups(label, self.groups, out_channels=self.out_channels)
+
+    def _cost(self, shape: Shape) -> Cost:
+        c_in, h, w = self._feature_map(shape)
+        check_groups(self.label, self.groups, in_channels=c_in, out_channels=self.out_channels)
+        out = []
+        for axis, size, k, s, p, op, d in zip(
+            ("height", "width"), (h, w), self.kernel_size, self.stride, self.padding,
+            self.output_padding, self.dilation,
+        ):
+            o = (size - 1) * s - 2 * p + d * (k - 1) + op + 1
+            check_output_fits(o, label=self.label, axis=axis, detail=f"input {size}, padding {p}")
+            out.append(o)
+        c_out = self.out_channels
+        taps = self.kernel_size[0] * self.kernel_size[1] * c_out / self.groups
+        macs = h * w * c_in * taps
+        outputs = c_out * out[0] * out[1]
+        bias_adds = outputs if self.bias else 0
+        # Receptive field: zero-insertion upsampling by S, then a stride-1
+        # convolution padded by D*(K-1) - P.
+        one = sympy.Integer(1)
+        return Cost(
+            kind=self.kind,
+            in_shapes=(shape,),
+            out_shape=Shape(c_out, *out),
+            params=Params(weight=c_in * taps, bias=c_out if self.bias else 0),
+            ops=OpCounts(mul=macs, add=macs + bias_adds, macs=macs, bias=bias_adds),
+            rf=(
+                RFStep(kernel=(one, one), stride=tuple(1 / s for s in self.stride), padding=(0 * one, 0 * one)),
+                RFStep(
+                    kernel=tuple(effective_kernel(k, d) for k, d in zip(self.kernel_size, self.dilation)),
+                    stride=(one, one),
+                    padding=tuple(
+                        effective_kernel(k, d) - 1 - p
+                        for k, d, p in zip(self.kernel_size, self.dilation, self.padding)
+                    ),
+                ),
+            ),
+        )

@@ -1,0 +1,65 @@
+"""Add and Mul: elementwise sums and products of two or more inputs.
+
+Inputs broadcast as in torch (an entry of 1 stretches), so a squeeze-and-
+excitation gate ``(C, 1, 1) * (C, H, W)`` is a Mul. ``n`` inputs cost
+``n - 1`` adds (or multiplies) per output element::
+
+    >>> import symcost as sc
+    >>> from symcost.symbols import C, H, W
+    >>> sc.Add().cost(sc.Shape(C, H, W), sc.Shape(C, H, W)).flops()
+    C*H*W
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import sympy
+
+from ..cost import Cost, OpCounts
+from ..errors import ShapeError
+from ..registry import register
+from ..shape import Shape
+from .base import Layer
+
+
+def broadcast(label: str, shapes: tuple[Shape, ...]) -> Shape:
+    """The broadcast shape, or a ShapeError naming both disagreeing shapes."""
+    rank = max(s.rank for s in shapes)
+    padded = [(sympy.Integer(1),) * (rank - s.rank) + s.dims for s in shapes]
+    out = list(padded[0])
+    for shape, dims in zip(shapes[1:], padded[1:]):
+        for i, d in enumerate(dims):
+            if d == out[i] or d == 1:
+                continue
+            if out[i] == 1:
+                out[i] = d
+                continue
+            raise ShapeError(
+                f"{label}: input shapes {shapes[0]} and {shape} do not match (dimension {i}: {out[i]} vs {d})"
+            )
+    return Shape(*out)
+
+
+@dataclass(frozen=True)
+class _Elementwise(Layer):
+    arity = None
+    op: ClassVar[str] = "add"
+
+    def _cost(self, *shapes: Shape) -> Cost:
+        out = broadcast(self.label, shapes)
+        count = (len(shapes) - 1) * out.numel
+        return Cost(self.kind, shapes, out, ops=OpCounts(**{self.op: count}))
+
+
+@register
+@dataclass(frozen=True)
+class Add(_Elementwise):
+    op = "add"
+
+
+@register
+@dataclass(frozen=True)
+class Mul(_Elementwise):
+    op = "mul"

@@ -1,0 +1,95 @@
+"""The shape of one sample flowing between layers (batch excluded).
+
+``Shape(C, H, W)`` is a feature map, ``Shape(D)`` a flat vector and
+``Shape(L, D)`` a sequence of tokens. Entries are ints or SymPy expressions::
+
+    >>> from symcost.symbols import C_in, W
+    >>> s = Shape(C_in, W, W)
+    >>> s.numel
+    C_in*W**2
+    >>> s.subs(C_in=3, W=224)
+    Shape(3, 224, 224)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import sympy
+
+from .arguments import to_expr
+from .errors import ShapeError
+from .evaluate import substitute
+
+
+@dataclass(frozen=True, init=False)
+class Shape:
+    dims: tuple[sympy.Expr, ...]
+
+    def __init__(self, *dims: object):
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list, Shape)):
+            dims = tuple(dims[0])
+        if not 1 <= len(dims) <= 3:
+            raise ShapeError(
+                f"Shape takes (C, H, W), (L, D) or (D,), got {len(dims)} entries {tuple(dims)!r}"
+            )
+        exprs = tuple(to_expr(d, layer="Shape", argument=f"entry {i}") for i, d in enumerate(dims))
+        for i, e in enumerate(exprs):
+            if e.is_integer is False or e.is_positive is False:
+                raise ShapeError(f"Shape: entry {i} must be a positive integer, got {e}")
+        object.__setattr__(self, "dims", exprs)
+
+    # -- access ------------------------------------------------------------
+    def __iter__(self) -> Iterator[sympy.Expr]:
+        return iter(self.dims)
+
+    def __len__(self) -> int:
+        return len(self.dims)
+
+    def __getitem__(self, index: int) -> sympy.Expr:
+        return self.dims[index]
+
+    @property
+    def rank(self) -> int:
+        return len(self.dims)
+
+    @property
+    def is_feature_map(self) -> bool:
+        return self.rank == 3
+
+    @property
+    def numel(self) -> sympy.Expr:
+        """Number of elements: the product of all entries."""
+        return sympy.Mul(*self.dims)
+
+    @property
+    def C(self) -> sympy.Expr:
+        return self._map_dims()[0]
+
+    @property
+    def H(self) -> sympy.Expr:
+        return self._map_dims()[1]
+
+    @property
+    def W(self) -> sympy.Expr:
+        return self._map_dims()[2]
+
+    def _map_dims(self) -> tuple[sympy.Expr, ...]:
+        if self.rank != 3:
+            raise ShapeError(f"shape {self} is not a (C, H, W) feature map")
+        return self.dims
+
+    @property
+    def free_symbols(self) -> set[sympy.Symbol]:
+        return set().union(*(d.free_symbols for d in self.dims))
+
+    def subs(self, values: dict | None = None, /, **by_name: object) -> "Shape":
+        """Substitute numbers (or expressions) for symbols, by symbol or by name."""
+        return Shape(*(substitute(d, values, **by_name) for d in self.dims))
+
+    def __str__(self) -> str:
+        return "(" + ", ".join(str(d) for d in self.dims) + ("," if self.rank == 1 else "") + ")"
+
+    def __repr__(self) -> str:
+        return "Shape(" + ", ".join(str(d) for d in self.dims) + ")"
