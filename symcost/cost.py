@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, fields, replace
 
 import sympy
 
+from .errors import ShapeError
 from .evaluate import substitute
 from .shape import Shape
 
@@ -162,6 +163,13 @@ class Cost:
 
     def subs(self, values: dict | None = None, /, **by_name: object) -> "Cost":
         """The same cost with symbols replaced, e.g. ``cost.subs(W=224)``: exact integers."""
+        try:
+            return self._subs(values, **by_name)
+        except ShapeError as err:
+            bound = ", ".join(f"{k}={v}" for k, v in {**(values or {}), **by_name}.items())
+            raise ShapeError(f"{self.kind}: with {bound}: {err}") from None
+
+    def _subs(self, values: dict | None, **by_name: object) -> "Cost":
         return replace(
             self,
             in_shapes=tuple(s.subs(values, **by_name) for s in self.in_shapes),

@@ -55,7 +55,7 @@ class Conv2d(Layer):
         if isinstance(self.padding, str):
             arg.choice(self.padding, ("same", "valid"), layer=label, argument="padding")
             if self.padding == "same" and any(arg.refuted(sympy.Eq(s, 1)) for s in self.stride):
-                raise InvalidArgumentError(label, "padding", "'same' needs stride 1 (as in torch)", "same")
+                raise InvalidArgumentError(label, "padding='same'", "needs stride 1, as in torch", self.stride)
         else:
             set_("padding", arg.pair(self.padding, arg.nonnegative_int, layer=label, argument="padding"))
         check_groups(label, self.groups, out_channels=self.out_channels)

@@ -45,7 +45,7 @@ class Upsample(Layer):
         label = self.label
         arg.choice(self.mode, ("nearest", "bilinear"), layer=label, argument="mode")
         if (self.size is None) == (self.scale_factor is None):
-            raise InvalidArgumentError(label, "size/scale_factor", "exactly one must be given",
+            raise InvalidArgumentError(label, "size or scale_factor", "must be set, exactly one of them",
                                        (self.size, self.scale_factor))
         if self.size is not None:
             object.__setattr__(self, "size", arg.pair(self.size, arg.positive_int, layer=label, argument="size"))
