@@ -32,6 +32,19 @@ def check_groups(label: str, groups: sympy.Expr, **channels: sympy.Expr) -> None
             raise InvalidArgumentError(label, "groups", f"must divide {argument} ({count})", groups)
 
 
+def normalize_conv_arguments(layer: Layer) -> None:
+    """Check and store, as SymPy pairs, the arguments every convolution shares."""
+    label = layer.label
+    set_ = lambda name, value: object.__setattr__(layer, name, value)  # noqa: E731
+    set_("out_channels", arg.positive_int(layer.out_channels, layer=label, argument="out_channels"))
+    set_("kernel_size", arg.pair(layer.kernel_size, arg.positive_int, layer=label, argument="kernel_size"))
+    set_("stride", arg.pair(layer.stride, arg.positive_int, layer=label, argument="stride"))
+    set_("dilation", arg.pair(layer.dilation, arg.positive_int, layer=label, argument="dilation"))
+    set_("groups", arg.positive_int(layer.groups, layer=label, argument="groups"))
+    set_("bias", arg.boolean(layer.bias, layer=label, argument="bias"))
+    check_groups(label, layer.groups, out_channels=layer.out_channels)
+
+
 @register
 @dataclass(frozen=True)
 class Conv2d(Layer):
@@ -45,20 +58,14 @@ class Conv2d(Layer):
 
     def __post_init__(self) -> None:
         label = self.label
-        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
-        set_("out_channels", arg.positive_int(self.out_channels, layer=label, argument="out_channels"))
-        set_("kernel_size", arg.pair(self.kernel_size, arg.positive_int, layer=label, argument="kernel_size"))
-        set_("stride", arg.pair(self.stride, arg.positive_int, layer=label, argument="stride"))
-        set_("dilation", arg.pair(self.dilation, arg.positive_int, layer=label, argument="dilation"))
-        set_("groups", arg.positive_int(self.groups, layer=label, argument="groups"))
-        set_("bias", arg.boolean(self.bias, layer=label, argument="bias"))
+        normalize_conv_arguments(self)
         if isinstance(self.padding, str):
             arg.choice(self.padding, ("same", "valid"), layer=label, argument="padding")
             if self.padding == "same" and any(arg.refuted(sympy.Eq(s, 1)) for s in self.stride):
                 raise InvalidArgumentError(label, "padding='same'", "needs stride 1, as in torch", self.stride)
         else:
-            set_("padding", arg.pair(self.padding, arg.nonnegative_int, layer=label, argument="padding"))
-        check_groups(label, self.groups, out_channels=self.out_channels)
+            padding = arg.pair(self.padding, arg.nonnegative_int, layer=label, argument="padding")
+            object.__setattr__(self, "padding", padding)
 
     def pads(self) -> tuple[tuple[sympy.Expr, sympy.Expr], tuple[sympy.Expr, sympy.Expr]]:
         """Per axis (height, width): (total padding, padding before)."""

@@ -26,7 +26,7 @@ from ..geometry import check_output_fits, effective_kernel
 from ..registry import register
 from ..shape import Shape
 from .base import Layer
-from .conv import check_groups
+from .conv import check_groups, normalize_conv_arguments
 
 
 @register
@@ -43,22 +43,15 @@ class ConvTranspose2d(Layer):
 
     def __post_init__(self) -> None:
         label = self.label
-        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
-        set_("out_channels", arg.positive_int(self.out_channels, layer=label, argument="out_channels"))
-        set_("kernel_size", arg.pair(self.kernel_size, arg.positive_int, layer=label, argument="kernel_size"))
-        set_("stride", arg.pair(self.stride, arg.positive_int, layer=label, argument="stride"))
-        set_("padding", arg.pair(self.padding, arg.nonnegative_int, layer=label, argument="padding"))
-        set_("output_padding",
-             arg.pair(self.output_padding, arg.nonnegative_int, layer=label, argument="output_padding"))
-        set_("dilation", arg.pair(self.dilation, arg.positive_int, layer=label, argument="dilation"))
-        set_("groups", arg.positive_int(self.groups, layer=label, argument="groups"))
-        set_("bias", arg.boolean(self.bias, layer=label, argument="bias"))
+        normalize_conv_arguments(self)
+        for argument in ("padding", "output_padding"):
+            value = arg.pair(getattr(self, argument), arg.nonnegative_int, layer=label, argument=argument)
+            object.__setattr__(self, argument, value)
         for op, s, d in zip(self.output_padding, self.stride, self.dilation):
             if arg.proven(op >= s) and arg.proven(op >= d):
                 raise InvalidArgumentError(
                     label, "output_padding", f"must be smaller than the stride ({s}) or the dilation ({d})", op
                 )
-        check_groups(label, self.groups, out_channels=self.out_channels)
 
     def _cost(self, shape: Shape) -> Cost:
         c_in, h, w = self._feature_map(shape)
