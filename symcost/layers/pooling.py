@@ -44,8 +44,8 @@ class _Pool2d(Layer):
         if self.has_dilation:
             set_("dilation", arg.pair(self.dilation, arg.positive_int, layer=label, argument="dilation"))
         arg.boolean(self.ceil_mode, layer=label, argument="ceil_mode")
-        for p, k, d in zip(self.padding, self.kernel_size, self.dilation):
-            limit = effective_kernel(k, d) / 2 if self.has_dilation else k / 2
+        for p, k in zip(self.padding, self.kernel_size):
+            limit = k / 2  # of the undilated kernel, for max pools too (torch's pool2d_shape_check)
             if arg.proven(p > limit):
                 raise InvalidArgumentError(
                     label, "padding", f"must be at most half the kernel size ({limit}), as torch requires", p

@@ -1,0 +1,163 @@
+"""Containers that compose layers into networks: Sequential, Residual, Concat, Repeat.
+
+A container walks an input :class:`~symcost.network.Flow` (shape and
+receptive field) through its children, checking shapes at every junction,
+and yields one :class:`~symcost.network.Row` per leaf layer, named as torch
+names modules (``features.0``, ``layer1.0.conv1``)::
+
+    >>> import symcost as sc
+    >>> from symcost.symbols import C, H, W
+    >>> block = sc.Residual(sc.Sequential(sc.Conv2d(C, 3, padding=1), sc.ReLU()))
+    >>> [row.name for row in sc.Sequential(block, name="stage").analyze(sc.Shape(C, H, W)).rows]
+    ['stage.0.body.0', 'stage.0.body.1', 'stage.0.add']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy
+
+from .arguments import positive_int
+from .cost import Cost
+from .errors import ShapeError, SymcostError
+from .layers.base import Layer
+from .layers.elementwise import Add
+from .network import Flow, Network, Row, qualified
+from .receptive_field import ReceptiveField, merge_branches
+from .shape import Shape
+
+
+def _walk(child: object, flow: Flow, name: str) -> tuple[list[Row], Flow]:
+    """Rows of any child (a layer or a container) on ``flow``, named ``name``."""
+    if isinstance(child, Network):
+        return child.walk(flow, name)
+    if isinstance(child, Layer):
+        try:
+            cost = child.cost(flow.shape)
+        except SymcostError as err:
+            raise type(err)(f'layer "{name}" ({child.kind}) on input {flow.shape}: {err}') from None
+        return [Row(name, child.kind, cost, 1, flow.rf.through(cost.rf))], Flow(cost.out_shape, flow.rf.through(cost.rf))
+    raise TypeError(f'"{name}": {type(child).__name__} is not a symcost layer or container')
+
+
+def _child_name(prefix: str, index: int, child: object) -> str:
+    own = getattr(child, "name", None)
+    return qualified(prefix, own if own else str(index))
+
+
+@dataclass(frozen=True, init=False)
+class Sequential(Network):
+    """Children applied one after another; each named by its ``name`` or its index."""
+
+    children: tuple
+    name: str | None = None
+
+    def __init__(self, *children: object, name: str | None = None):
+        object.__setattr__(self, "children", tuple(children))
+        object.__setattr__(self, "name", name)
+
+    def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
+        rows: list[Row] = []
+        for index, child in enumerate(self.children):
+            child_rows, flow = _walk(child, flow, _child_name(prefix, index, child))
+            rows += child_rows
+        return rows, flow
+
+
+@dataclass(frozen=True)
+class Residual(Network):
+    """``body(x) + shortcut(x)``; the shortcut is the identity when omitted."""
+
+    body: object
+    shortcut: object = None
+    name: str | None = field(default=None, kw_only=True)
+
+    def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
+        body_rows, body = _walk(self.body, flow, qualified(prefix, "body"))
+        short_rows, short = ([], flow) if self.shortcut is None else _walk(
+            self.shortcut, flow, qualified(prefix, "shortcut"))
+        if body.shape != short.shape:
+            raise ShapeError(
+                f'residual "{prefix}": body output {body.shape} and shortcut output {short.shape} do not match'
+            )
+        rf = merge_branches(f'residual "{prefix}"', [body.rf, short.rf])
+        add = Add(name="add").cost(body.shape, short.shape)
+        return body_rows + short_rows + [Row(qualified(prefix, "add"), "Add", add, 1, rf)], Flow(add.out_shape, rf)
+
+
+@dataclass(frozen=True, init=False)
+class Concat(Network):
+    """Branches on the same input, concatenated along channels (spatial sizes must agree)."""
+
+    branches: tuple
+    name: str | None = None
+
+    def __init__(self, *branches: object, name: str | None = None):
+        if len(branches) < 2:
+            raise ShapeError(f"Concat needs two or more branches, got {len(branches)}")
+        object.__setattr__(self, "branches", tuple(branches))
+        object.__setattr__(self, "name", name)
+
+    def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
+        rows: list[Row] = []
+        outs: list[Flow] = []
+        for index, branch in enumerate(self.branches):
+            branch_rows, out = _walk(branch, flow, qualified(prefix, str(index)))
+            rows += branch_rows
+            outs.append(out)
+        first = outs[0].shape
+        for other in outs[1:]:
+            if not (first.is_feature_map and other.shape.is_feature_map) or first.dims[1:] != other.shape.dims[1:]:
+                raise ShapeError(
+                    f'concat "{prefix}": branch outputs {first} and {other.shape} differ outside the channels'
+                )
+        shape = Shape(sympy.Add(*(o.shape.C for o in outs)), *first.dims[1:])
+        rf = merge_branches(f'concat "{prefix}"', [o.rf for o in outs])
+        cost = Cost("Concat", tuple(o.shape for o in outs), shape)
+        return rows + [Row(qualified(prefix, "concat"), "Concat", cost, 1, rf)], Flow(shape, rf)
+
+
+@dataclass(frozen=True)
+class Repeat(Network):
+    """``block`` applied ``times`` times; ``times`` may be a symbol if the block keeps its shape."""
+
+    block: object
+    times: object
+    name: str | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "times", positive_int(self.times, layer="Repeat", argument="times"))
+
+    def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
+        if self.times.is_Integer:
+            rows: list[Row] = []
+            for index in range(int(self.times)):
+                block_rows, flow = _walk(self.block, flow, qualified(prefix, str(index)))
+                rows += block_rows
+            return rows, flow
+        block_rows, out = _walk(self.block, flow, qualified(prefix, "i"))
+        if out.shape != flow.shape:
+            raise ShapeError(
+                f'repeat "{prefix}": times={self.times} is symbolic, so the block must keep its shape, '
+                f"but it maps {flow.shape} to {out.shape}"
+            )
+        if any(sympy.simplify(a - b) != 0 for a, b in zip(flow.rf.stride, out.rf.stride)):
+            raise ShapeError(f'repeat "{prefix}": times={self.times} is symbolic, so the block must keep '
+                             f"its effective stride, but it changes {flow.rf.stride} to {out.rf.stride}")
+        rf = _repeated_field(flow.rf, out.rf, self.times)
+        rows = [Row(r.name, r.kind, r.cost, r.count * self.times, r.rf) for r in block_rows]
+        return rows, Flow(out.shape, rf)
+
+
+def _repeated_field(before: ReceptiveField, once: ReceptiveField, times: sympy.Expr) -> ReceptiveField:
+    """The field after ``times`` passes of a shape-keeping block that maps ``before`` to ``once``.
+
+    Such a block keeps the effective stride ``j``, so each pass adds the same
+    ``r' - r`` and ``p' - p``: ``r_n = r + n*(r' - r)``.
+    """
+    return ReceptiveField(
+        size=tuple(r0 + times * (r1 - r0) for r0, r1 in zip(before.size, once.size)),
+        stride=before.stride,
+        padding=tuple(p0 + times * (p1 - p0) for p0, p1 in zip(before.padding, once.padding)),
+    )

@@ -1,0 +1,175 @@
+"""Whole-network analysis: a :class:`Report` of per-leaf rows and totals.
+
+Containers (:mod:`symcost.containers`) walk a :class:`Flow` through their
+children; ``analyze`` collects the rows and sums them into closed forms::
+
+    >>> import symcost as sc
+    >>> from symcost.symbols import H, W
+    >>> net = sc.Sequential(sc.Conv2d(8, 3, padding=1), sc.ReLU(), sc.MaxPool2d(2))
+    >>> rep = net.analyze(sc.Shape(3, H, W))
+    >>> rep.total.params
+    224
+    >>> rep.subs(H=32, W=32).total.flops()
+    456704
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+import sympy
+
+from .conventions import Convention, count_flops, get_convention
+from .cost import Cost, OpCounts, Params
+from .errors import InvalidArgumentError
+from .receptive_field import INPUT, ReceptiveField
+from .shape import Shape
+
+#: Bytes per element of the dtypes ``param_bytes`` accepts.
+DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
+
+
+def qualified(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+@dataclass(frozen=True)
+class Flow:
+    """What flows between layers during a walk: a shape and its receptive field."""
+
+    shape: Shape
+    rf: ReceptiveField
+
+
+@dataclass(frozen=True)
+class Row:
+    """One leaf layer of a report; ``count`` > 1 when a Repeat runs it several times."""
+
+    name: str
+    kind: str
+    cost: Cost
+    count: sympy.Expr
+    rf: ReceptiveField
+
+    @property
+    def params(self) -> sympy.Expr:
+        return self.count * self.cost.params.total
+
+    @property
+    def macs(self) -> sympy.Expr:
+        return self.count * self.cost.macs
+
+    def flops(self, convention: object = "exact") -> sympy.Expr:
+        return self.count * self.cost.flops(convention)
+
+    @property
+    def activations(self) -> sympy.Expr:
+        return self.count * self.cost.activations
+
+    def subs(self, values: dict | None = None, /, **by_name: object) -> "Row":
+        from .evaluate import substitute
+
+        return Row(self.name, self.kind, self.cost.subs(values, **by_name),
+                   substitute(self.count, values, **by_name), self.rf.subs(values, **by_name))
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Sums over a report's rows; FLOPs default to the report's convention."""
+
+    parameters: Params
+    ops: OpCounts
+    activations: sympy.Expr
+    peak_activations: sympy.Expr
+    convention: Convention
+
+    @property
+    def params(self) -> sympy.Expr:
+        """Learned parameters (weights and biases)."""
+        return self.parameters.total
+
+    @property
+    def buffers(self) -> sympy.Expr:
+        return self.parameters.buffer_total
+
+    @property
+    def macs(self) -> sympy.Expr:
+        return self.ops.macs
+
+    def flops(self, convention: object = None) -> sympy.Expr:
+        return count_flops(self.ops, self.convention if convention is None else convention)
+
+    def param_bytes(self, dtype: str = "float32", *, buffers: bool = False) -> sympy.Expr:
+        """Model size in bytes: parameters (and buffers) times bytes per element."""
+        if dtype not in DTYPE_BYTES:
+            raise InvalidArgumentError("param_bytes", "dtype", f"must be one of {', '.join(DTYPE_BYTES)}", dtype)
+        count = self.params + (self.buffers if buffers else 0)
+        return count * DTYPE_BYTES[dtype]
+
+
+@dataclass(frozen=True)
+class Report:
+    """Per-leaf rows, the output shape and receptive field, and totals."""
+
+    model: str
+    input_shape: Shape
+    convention: Convention
+    rows: tuple[Row, ...]
+    out_shape: Shape
+    rf: ReceptiveField
+
+    @cached_property
+    def total(self) -> Totals:
+        params, ops = Params(), OpCounts()
+        for row in self.rows:
+            params = params + Params(row.count * row.cost.params.weight, row.count * row.cost.params.bias,
+                                     tuple((n, row.count * v) for n, v in row.cost.params.buffers))
+            ops = ops + row.cost.ops.scaled(row.count)
+        live = [sympy.Add(*(s.numel for s in row.cost.in_shapes)) + row.cost.activations for row in self.rows]
+        return Totals(
+            parameters=params,
+            ops=ops,
+            activations=sympy.Add(*(row.activations for row in self.rows)),
+            peak_activations=sympy.Max(*live) if live else self.input_shape.numel,
+            convention=self.convention,
+        )
+
+    def row(self, name: str) -> Row:
+        """The row of the leaf layer called ``name`` (its qualified name)."""
+        for row in self.rows:
+            if row.name == name:
+                return row
+        raise KeyError(f"no layer {name!r} in report {self.model!r}")
+
+    def subs(self, values: dict | None = None, /, **by_name: object) -> "Report":
+        """The same report with numbers substituted: exact integers throughout."""
+        return replace(
+            self,
+            input_shape=self.input_shape.subs(values, **by_name),
+            rows=tuple(row.subs(values, **by_name) for row in self.rows),
+            out_shape=self.out_shape.subs(values, **by_name),
+            rf=self.rf.subs(values, **by_name),
+        )
+
+
+class Network:
+    """Base of containers: anything with ``walk(flow, prefix)``, analyzable as a whole."""
+
+    name: str | None
+
+    def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
+        raise NotImplementedError
+
+    def analyze(self, input_shape: Shape | tuple, convention: object = "exact", *, model: str | None = None) -> Report:
+        """Cost every leaf on ``input_shape`` and total them under ``convention``."""
+        shape = input_shape if isinstance(input_shape, Shape) else Shape(*input_shape)
+        rows, out = self.walk(Flow(shape, INPUT), self.name or "")
+        return Report(
+            model=model or self.name or type(self).__name__,
+            input_shape=shape,
+            convention=get_convention(convention),
+            rows=tuple(rows),
+            out_shape=out.shape,
+            rf=out.rf,
+        )
