@@ -22,7 +22,8 @@ from .shape import Shape
 __version__ = "0.1.0"
 
 __all__ = [
-    "Convention", "Cost", "Report", "ReceptiveField", "Sequential", "Residual", "Concat", "Repeat", "OpCounts", "Params", "RFStep", "Shape",
+    "Convention", "Cost", "OpCounts", "Params", "RFStep", "Shape",
+    "Sequential", "Residual", "Concat", "Repeat", "Report", "ReceptiveField",
     "SymcostError", "ArgumentTypeError", "InvalidArgumentError", "ShapeError",
     "UnknownConventionError", "UnknownLayerError",
     "count_flops", "get_convention", "ratio", "kinds", "layer_class",

@@ -24,7 +24,7 @@ from .errors import ShapeError, SymcostError
 from .layers.base import Layer
 from .layers.elementwise import Add
 from .network import Flow, Network, Row, qualified
-from .receptive_field import ReceptiveField, merge_branches
+from .receptive_field import ReceptiveField, merge_branches, same_grid
 from .shape import Shape
 
 
@@ -37,7 +37,8 @@ def _walk(child: object, flow: Flow, name: str) -> tuple[list[Row], Flow]:
             cost = child.cost(flow.shape)
         except SymcostError as err:
             raise type(err)(f'layer "{name}" ({child.kind}) on input {flow.shape}: {err}') from None
-        return [Row(name, child.kind, cost, 1, flow.rf.through(cost.rf))], Flow(cost.out_shape, flow.rf.through(cost.rf))
+        rf = flow.rf.through(cost.rf)
+        return [Row(name, child.kind, cost, 1, rf)], Flow(cost.out_shape, rf)
     raise TypeError(f'"{name}": {type(child).__name__} is not a symcost layer or container')
 
 
@@ -142,7 +143,7 @@ class Repeat(Network):
                 f'repeat "{prefix}": times={self.times} is symbolic, so the block must keep its shape, '
                 f"but it maps {flow.shape} to {out.shape}"
             )
-        if any(sympy.simplify(a - b) != 0 for a, b in zip(flow.rf.stride, out.rf.stride)):
+        if not same_grid(flow.rf, out.rf):
             raise ShapeError(f'repeat "{prefix}": times={self.times} is symbolic, so the block must keep '
                              f"its effective stride, but it changes {flow.rf.stride} to {out.rf.stride}")
         rf = _repeated_field(flow.rf, out.rf, self.times)

@@ -96,6 +96,9 @@ class Params:
     def buffer_total(self) -> Expr:
         return sympy.Add(*(v for _, v in self.buffers))
 
+    def scaled(self, factor: object) -> "Params":
+        return Params(self.weight * factor, self.bias * factor, tuple((n, v * factor) for n, v in self.buffers))
+
     def __add__(self, other: "Params") -> "Params":
         merged: dict[str, Expr] = dict(self.buffers)
         for name, value in other.buffers:

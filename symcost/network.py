@@ -23,6 +23,7 @@ import sympy
 from .conventions import Convention, count_flops, get_convention
 from .cost import Cost, OpCounts, Params
 from .errors import InvalidArgumentError
+from .evaluate import substitute
 from .receptive_field import INPUT, ReceptiveField
 from .shape import Shape
 
@@ -68,8 +69,6 @@ class Row:
         return self.count * self.cost.activations
 
     def subs(self, values: dict | None = None, /, **by_name: object) -> "Row":
-        from .evaluate import substitute
-
         return Row(self.name, self.kind, self.cost.subs(values, **by_name),
                    substitute(self.count, values, **by_name), self.rf.subs(values, **by_name))
 
@@ -123,8 +122,7 @@ class Report:
     def total(self) -> Totals:
         params, ops = Params(), OpCounts()
         for row in self.rows:
-            params = params + Params(row.count * row.cost.params.weight, row.count * row.cost.params.bias,
-                                     tuple((n, row.count * v) for n, v in row.cost.params.buffers))
+            params = params + row.cost.params.scaled(row.count)
             ops = ops + row.cost.ops.scaled(row.count)
         live = [sympy.Add(*(s.numel for s in row.cost.in_shapes)) + row.cost.activations for row in self.rows]
         return Totals(

@@ -73,11 +73,16 @@ class ReceptiveField:
 INPUT = ReceptiveField(size=(1, 1), stride=(1, 1), padding=(0, 0))
 
 
+def same_grid(a: ReceptiveField, b: ReceptiveField) -> bool:
+    """Whether two fields have the same effective stride (rational expressions: ``cancel`` decides)."""
+    return all(sympy.cancel(x - y) == 0 for x, y in zip(a.stride, b.stride))
+
+
 def merge_branches(label: str, fields: list[ReceptiveField]) -> ReceptiveField:
     """Branches joining (residual add, concat): the largest field wins; strides must agree."""
     first = fields[0]
     for other in fields[1:]:
-        if any(sympy.simplify(a - b) != 0 for a, b in zip(first.stride, other.stride)):
+        if not same_grid(first, other):
             raise ShapeError(
                 f"{label}: branches disagree on the effective stride ({first.stride} vs {other.stride}); "
                 "their outputs do not sit on one grid"
