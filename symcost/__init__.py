@@ -1,7 +1,7 @@
 """symcost: exact symbolic cost formulas for neural networks."""
 
 from .compare import ratio
-from .containers import Concat, Repeat, Residual, Sequential
+from .containers import Concat, Model, Repeat, Residual, Sequential
 from .conventions import Convention, count_flops, get_convention
 from .cost import Cost, OpCounts, Params, RFStep
 from .errors import (
@@ -23,7 +23,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Convention", "Cost", "OpCounts", "Params", "RFStep", "Shape",
-    "Sequential", "Residual", "Concat", "Repeat", "Report", "ReceptiveField",
+    "Sequential", "Residual", "Concat", "Repeat", "Model", "Report", "ReceptiveField",
     "SymcostError", "ArgumentTypeError", "InvalidArgumentError", "ShapeError",
     "UnknownConventionError", "UnknownLayerError",
     "count_flops", "get_convention", "ratio", "kinds", "layer_class",

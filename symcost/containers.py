@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from .arguments import positive_int
+from .arguments import boolean, positive_int
 from .cost import Cost
 from .errors import ShapeError, SymcostError
 from .layers.base import Layer
@@ -40,6 +40,22 @@ def _walk(child: object, flow: Flow, name: str) -> tuple[list[Row], Flow]:
         rf = flow.rf.through(cost.rf)
         return [Row(name, child.kind, cost, 1, rf)], Flow(cost.out_shape, rf)
     raise TypeError(f'"{name}": {type(child).__name__} is not a symcost layer or container')
+
+
+def check_same(what: str, a: Shape, b: Shape, *, axes: slice = slice(None), prefix: str = "",
+               mismatch: str = "do not match") -> None:
+    """Refuse a junction whose shapes differ, naming both sides.
+
+    Formulas that differ symbolically (``2*floor(H/2)`` vs ``H``) are refused
+    too, with a hint: they agree only on some input sizes.
+    """
+    if len(a) == len(b) and all(x == y or sympy.expand(x - y) == 0 for x, y in zip(a.dims[axes], b.dims[axes])):
+        return
+    message = f"{what} {a} and {prefix}{b} {mismatch}"
+    if (a.free_symbols | b.free_symbols) and len(a) == len(b):
+        message += (" as formulas; if they agree on your input sizes, analyze on those "
+                    "(e.g. H = 16*h) or with floor='divisible'")
+    raise ShapeError(message)
 
 
 def _child_name(prefix: str, index: int, child: object) -> str:
@@ -78,10 +94,7 @@ class Residual(Network):
         body_rows, body = _walk(self.body, flow, qualified(prefix, "body"))
         short_rows, short = ([], flow) if self.shortcut is None else _walk(
             self.shortcut, flow, qualified(prefix, "shortcut"))
-        if body.shape != short.shape:
-            raise ShapeError(
-                f'residual "{prefix}": body output {body.shape} and shortcut output {short.shape} do not match'
-            )
+        check_same(f'residual "{prefix}": body output', body.shape, short.shape, prefix="shortcut output ")
         rf = merge_branches(f'residual "{prefix}"', [body.rf, short.rf])
         add = Add(name="add").cost(body.shape, short.shape)
         return body_rows + short_rows + [Row(qualified(prefix, "add"), "Add", add, 1, rf)], Flow(add.out_shape, rf)
@@ -89,16 +102,23 @@ class Residual(Network):
 
 @dataclass(frozen=True, init=False)
 class Concat(Network):
-    """Branches on the same input, concatenated along channels (spatial sizes must agree)."""
+    """Branches on the same input, concatenated along channels (spatial sizes must agree).
+
+    With ``pad=True`` a branch smaller than the first is zero-padded to its
+    height and width first, split evenly with the odd pixel after, as U-Net
+    implementations do (``F.pad`` then ``torch.cat``).
+    """
 
     branches: tuple
     name: str | None = None
+    pad: bool = False
 
-    def __init__(self, *branches: object, name: str | None = None):
+    def __init__(self, *branches: object, name: str | None = None, pad: bool = False):
         if len(branches) < 2:
             raise ShapeError(f"Concat needs two or more branches, got {len(branches)}")
         object.__setattr__(self, "branches", tuple(branches))
         object.__setattr__(self, "name", name)
+        object.__setattr__(self, "pad", boolean(pad, layer="Concat", argument="pad"))
 
     def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
         rows: list[Row] = []
@@ -108,15 +128,33 @@ class Concat(Network):
             rows += branch_rows
             outs.append(out)
         first = outs[0].shape
-        for other in outs[1:]:
-            if not (first.is_feature_map and other.shape.is_feature_map) or first.dims[1:] != other.shape.dims[1:]:
-                raise ShapeError(
-                    f'concat "{prefix}": branch outputs {first} and {other.shape} differ outside the channels'
-                )
+        for i, other in enumerate(outs[1:], start=1):
+            if not (first.is_feature_map and other.shape.is_feature_map):
+                raise ShapeError(f'concat "{prefix}": branch outputs {first} and {other.shape} are not both '
+                                 "(C, H, W) feature maps")
+            if self.pad:
+                outs[i] = _padded(prefix, first, other)
+            else:
+                    check_same(f'concat "{prefix}": branch outputs', first, other.shape, axes=slice(1, None),
+                           mismatch="differ outside the channels")
         shape = Shape(sympy.Add(*(o.shape.C for o in outs)), *first.dims[1:])
         rf = merge_branches(f'concat "{prefix}"', [o.rf for o in outs])
         cost = Cost("Concat", tuple(o.shape for o in outs), shape)
         return rows + [Row(qualified(prefix, "concat"), "Concat", cost, 1, rf)], Flow(shape, rf)
+
+
+def _padded(prefix: str, target: Shape, branch: Flow) -> Flow:
+    """``branch`` zero-padded to ``target``'s height and width (half before, rest after)."""
+    before = []
+    for axis, want, have in zip(("height", "width"), target.dims[1:], branch.shape.dims[1:]):
+        missing = want - have
+        if missing.is_negative:
+            raise ShapeError(f'concat "{prefix}": with pad=True a branch may not be larger than the first, '
+                             f"but {branch.shape} exceeds {target} in {axis}")
+        before.append(sympy.floor(missing / 2))
+    rf = branch.rf
+    padded_rf = ReceptiveField(rf.size, rf.stride, tuple(p + b * j for p, b, j in zip(rf.padding, before, rf.stride)))
+    return Flow(Shape(branch.shape.C, *target.dims[1:]), padded_rf)
 
 
 @dataclass(frozen=True)
@@ -162,3 +200,34 @@ def _repeated_field(before: ReceptiveField, once: ReceptiveField, times: sympy.E
         stride=before.stride,
         padding=tuple(p0 + times * (p1 - p0) for p0, p1 in zip(before.padding, once.padding)),
     )
+
+
+@dataclass(frozen=True)
+class Model(Network):
+    """A named network and the input it was designed for; what :mod:`symcost.zoo` returns.
+
+    Its rows are named from the body's root, as torch names a model's modules
+    (``features.0``, not ``vgg16.features.0``)::
+
+        >>> import symcost as sc
+        >>> net = sc.Model(sc.Sequential(sc.Flatten(name="flatten"), sc.Linear(10, name="fc")),
+        ...                name="probe", input_shape=sc.Shape(3, 4, 4))
+        >>> rep = net.analyze()
+        >>> rep.model, [row.name for row in rep.rows], rep.total.params
+        ('probe', ['flatten', 'fc'], 490)
+    """
+
+    body: object
+    name: str
+    input_shape: Shape | None = None
+
+    def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
+        return _walk(self.body, flow, prefix)
+
+    @property
+    def root_prefix(self) -> str:
+        return ""
+
+    @property
+    def default_input(self) -> Shape | None:
+        return self.input_shape

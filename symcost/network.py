@@ -159,15 +159,39 @@ class Network:
     def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
         raise NotImplementedError
 
-    def analyze(self, input_shape: Shape | tuple, convention: object = "exact", *, model: str | None = None) -> Report:
-        """Cost every leaf on ``input_shape`` and total them under ``convention``."""
+    @property
+    def root_prefix(self) -> str:
+        """How the rows' names start: the network's own name, if any."""
+        return self.name or ""
+
+    @property
+    def default_input(self) -> Shape | None:
+        """The input ``analyze`` uses when given none (a model's design input)."""
+        return None
+
+    def analyze(self, input_shape: Shape | tuple | None = None, convention: object = "exact", *,
+                floor: str = "exact", model: str | None = None) -> Report:
+        """Cost every leaf on ``input_shape`` and total them under ``convention``.
+
+        ``floor="exact"`` keeps every floor; ``floor="divisible"`` assumes every
+        division is exact and returns polynomials (see :mod:`symcost.floors`).
+        """
+        from .floors import FLOOR_MODES, divisible_report
+
+        if floor not in FLOOR_MODES:
+            raise InvalidArgumentError("analyze", "floor", f"must be one of {', '.join(FLOOR_MODES)}", floor)
+        if input_shape is None:
+            input_shape = self.default_input
+            if input_shape is None:
+                raise InvalidArgumentError("analyze", "input_shape", "is needed (this network has no default)", None)
         shape = input_shape if isinstance(input_shape, Shape) else Shape(*input_shape)
-        rows, out = self.walk(Flow(shape, INPUT), self.name or "")
-        return Report(
-            model=model or self.name or type(self).__name__,
-            input_shape=shape,
-            convention=get_convention(convention),
-            rows=tuple(rows),
-            out_shape=out.shape,
-            rf=out.rf,
-        )
+        name = model or self.name or type(self).__name__
+        if floor == "divisible":
+            return divisible_report(self, shape, get_convention(convention), name)
+        return self.report(shape, get_convention(convention), name)
+
+    def report(self, shape: Shape, convention: Convention, model: str) -> Report:
+        """The exact-floor report on ``shape`` (what ``analyze`` returns by default)."""
+        rows, out = self.walk(Flow(shape, INPUT), self.root_prefix)
+        return Report(model=model, input_shape=shape, convention=convention,
+                      rows=tuple(rows), out_shape=out.shape, rf=out.rf)

@@ -658,6 +658,10 @@ def mul(c: Counter, *xs):
     return _elementwise(list(xs), lambda a, b: a * b)
 
 
+def scale(c: Counter, x, factor=2, divide=False):
+    return _map(lambda v: v / factor if divide else v * factor, x)
+
+
 # --------------------------------------------------------------------------
 # Running a layer
 # --------------------------------------------------------------------------

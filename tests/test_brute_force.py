@@ -411,3 +411,9 @@ def test_add_matches_brute_force(inputs):
 @given(inputs=broadcastable_shapes())
 def test_mul_matches_brute_force(inputs):
     check(sc.Mul(), bf.mul, *inputs)
+
+
+@CHEAP
+@given(shape=shapes(), factor=st.integers(1, 5), divide=st.booleans())
+def test_scale_matches_brute_force(shape, factor, divide):
+    check(sc.Scale(factor, divide=divide), bf.scale, shape, factor=factor, divide=divide)

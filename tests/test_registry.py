@@ -12,7 +12,7 @@ EXPECTED_KINDS = {
     "Conv2d", "ConvTranspose2d", "SeparableConv2d", "Linear", "BatchNorm2d",
     "ReLU", "ReLU6", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardswish", "Hardsigmoid",
     "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
-    "Flatten", "Dropout", "Identity", "Upsample", "Add", "Mul",
+    "Flatten", "Dropout", "Identity", "Upsample", "Add", "Mul", "Scale",
 }
 
 

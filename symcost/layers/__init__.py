@@ -6,7 +6,7 @@ from .base import Layer
 from .batchnorm import BatchNorm2d
 from .conv import Conv2d
 from .conv_transpose import ConvTranspose2d
-from .elementwise import Add, Mul
+from .elementwise import Add, Mul, Scale
 from .linear import Linear
 from .passthrough import Dropout, Identity
 from .pooling import AvgPool2d, MaxPool2d
@@ -19,5 +19,5 @@ __all__ = [
     "Conv2d", "ConvTranspose2d", "SeparableConv2d", "Linear", "BatchNorm2d",
     "ReLU", "ReLU6", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardswish", "Hardsigmoid",
     "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
-    "Flatten", "Dropout", "Identity", "Upsample", "Add", "Mul",
+    "Flatten", "Dropout", "Identity", "Upsample", "Add", "Mul", "Scale",
 ]

@@ -1,4 +1,4 @@
-"""Add and Mul: elementwise sums and products of two or more inputs.
+"""Add and Mul: elementwise sums and products of two or more inputs; Scale by a constant.
 
 Inputs broadcast as in torch (an entry of 1 stretches), so a squeeze-and-
 excitation gate ``(C, 1, 1) * (C, H, W)`` is a Mul. ``n`` inputs cost
@@ -17,8 +17,9 @@ from typing import ClassVar
 
 import sympy
 
+from .. import arguments as arg
 from ..cost import Cost, OpCounts
-from ..errors import ShapeError
+from ..errors import InvalidArgumentError, ShapeError
 from ..registry import register
 from ..shape import Shape
 from .base import Layer
@@ -63,3 +64,29 @@ class Add(_Elementwise):
 @dataclass(frozen=True)
 class Mul(_Elementwise):
     op = "mul"
+
+
+@register
+@dataclass(frozen=True)
+class Scale(Layer):
+    """Every element times a constant ``factor``, or divided by it (``divide=True``, as ``x / 2``).
+
+    One multiply (or division) per element::
+
+        >>> import symcost as sc
+        >>> sc.Scale(2, divide=True).cost(sc.Shape(4, 8, 8)).ops.div
+        256
+    """
+
+    factor: object
+    divide: bool = False
+
+    def __post_init__(self) -> None:
+        factor = arg.to_expr(self.factor, layer=self.label, argument="factor")
+        if factor.is_zero:
+            raise InvalidArgumentError(self.label, "factor", "must not be zero", 0)
+        object.__setattr__(self, "factor", factor)
+        arg.boolean(self.divide, layer=self.label, argument="divide")
+
+    def _cost(self, shape: Shape) -> Cost:
+        return Cost(self.kind, (shape,), shape, ops=OpCounts(**{"div" if self.divide else "mul": shape.numel}))
