@@ -11,6 +11,8 @@ from .errors import (
     SymcostError,
     UnknownConventionError,
     UnknownLayerError,
+    UnknownModelError,
+    DivisibilityError,
 )
 from .layers import *  # noqa: F401,F403  (every registered layer kind)
 from .layers import __all__ as _layer_names
@@ -25,7 +27,7 @@ __all__ = [
     "Convention", "Cost", "OpCounts", "Params", "RFStep", "Shape",
     "Sequential", "Residual", "Concat", "Repeat", "Model", "Report", "ReceptiveField",
     "SymcostError", "ArgumentTypeError", "InvalidArgumentError", "ShapeError",
-    "UnknownConventionError", "UnknownLayerError",
+    "UnknownConventionError", "UnknownLayerError", "UnknownModelError", "DivisibilityError",
     "count_flops", "get_convention", "ratio", "kinds", "layer_class",
     *_layer_names,
 ]

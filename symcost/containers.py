@@ -58,9 +58,16 @@ def check_same(what: str, a: Shape, b: Shape, *, axes: slice = slice(None), pref
     raise ShapeError(message)
 
 
-def _child_name(prefix: str, index: int, child: object) -> str:
+def _child_name(prefix: str, default: object, child: object) -> str:
+    """A child's qualified name: its own ``name``, else ``default`` (its index or role).
+
+    A container named ``""`` is transparent: its rows are named from the
+    parent, as a torch block's convs are (``layer1.0.conv1``, no ``body``).
+    """
     own = getattr(child, "name", None)
-    return qualified(prefix, own if own else str(index))
+    if own == "" and isinstance(child, Network):
+        return prefix
+    return qualified(prefix, own if own else str(default))
 
 
 @dataclass(frozen=True, init=False)
@@ -91,9 +98,9 @@ class Residual(Network):
     name: str | None = field(default=None, kw_only=True)
 
     def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
-        body_rows, body = _walk(self.body, flow, qualified(prefix, "body"))
+        body_rows, body = _walk(self.body, flow, _child_name(prefix, "body", self.body))
         short_rows, short = ([], flow) if self.shortcut is None else _walk(
-            self.shortcut, flow, qualified(prefix, "shortcut"))
+            self.shortcut, flow, _child_name(prefix, "shortcut", self.shortcut))
         check_same(f'residual "{prefix}": body output', body.shape, short.shape, prefix="shortcut output ")
         rf = merge_branches(f'residual "{prefix}"', [body.rf, short.rf])
         add = Add(name="add").cost(body.shape, short.shape)
@@ -124,7 +131,7 @@ class Concat(Network):
         rows: list[Row] = []
         outs: list[Flow] = []
         for index, branch in enumerate(self.branches):
-            branch_rows, out = _walk(branch, flow, qualified(prefix, str(index)))
+            branch_rows, out = _walk(branch, flow, _child_name(prefix, index, branch))
             rows += branch_rows
             outs.append(out)
         first = outs[0].shape

@@ -46,3 +46,14 @@ class UnknownConventionError(KeyError, SymcostError):
 
 class RegistryError(ValueError, SymcostError):
     """A layer kind was registered twice under the same name."""
+
+
+class UnknownModelError(KeyError, SymcostError):
+    """A model name that is not in :mod:`symcost.zoo`."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class DivisibilityError(ValueError, SymcostError):
+    """Numbers substituted into a ``floor="divisible"`` report break its exact-division assumption."""
