@@ -9,7 +9,7 @@ Display names live in :data:`LATEX_NAMES` and go to the printer through
     >>> from symcost.symbols import C_in, K, latex
     >>> latex(K**2 * C_in)
     'C_{\\mathrm{in}} K^{2}'
-    >>> alpha = symbol("alpha")          # your own, same assumptions
+    >>> n = symbol("n")                  # your own, same assumptions
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import sympy
 
 __all__ = [
     "W", "H", "K", "S", "P", "D", "G", "C", "C_in", "C_out", "D_in", "D_out",
-    "B", "L", "symbol", "symbols", "latex", "LATEX_NAMES",
+    "B", "L", "alpha", "symbol", "symbols", "latex", "LATEX_NAMES",
 ]
 
 #: Display name of every symbol made here, handed to SymPy's LaTeX printer.
@@ -40,8 +40,10 @@ def _default_latex(name: str) -> str:
     return f"{base_tex}_{{{sub_tex}}}"
 
 
-def symbol(name: str, latex: str | None = None) -> sympy.Symbol:
+def symbol(name: str, latex: str | None = None, *, integer: bool = True) -> sympy.Symbol:
     """Return the positive-integer symbol called ``name``, making it once.
+
+    ``integer=False`` makes a positive real instead (a width multiplier).
 
     ``latex`` sets its display name (default: ``C_in`` shows as
     ``C_{\\mathrm{in}}``). Asking again for the same name returns the same
@@ -55,8 +57,11 @@ def symbol(name: str, latex: str | None = None) -> sympy.Symbol:
             f"symbol name must be letters, digits and underscores starting with a letter, got {name!r}"
         )
     made = _MADE.get(name)
+    if made is not None and bool(made.is_integer) != integer:
+        kind = "an integer" if made.is_integer else "a real"
+        raise ValueError(f"symbol {name!r} already exists as {kind}; one name is one symbol")
     if made is None:
-        made = sympy.Symbol(name, positive=True, integer=True)
+        made = sympy.Symbol(name, positive=True, integer=True) if integer else sympy.Symbol(name, positive=True)
         _MADE[name] = made
         LATEX_NAMES[made] = latex if latex is not None else _default_latex(name)
     elif latex is not None:
@@ -90,3 +95,4 @@ D_in = symbol("D_in")    #: input features of a linear layer
 D_out = symbol("D_out")  #: output features of a linear layer
 B = symbol("B")          #: batch size
 L = symbol("L")          #: sequence length (tokens)
+alpha = symbol("alpha", integer=False)  #: width multiplier (a positive real)
