@@ -42,6 +42,7 @@ _BUILDERS: dict[str, Callable[[], Example]] = {
     "Upsample": lambda: Example(L.Upsample(scale_factor=symbol("s"), mode="bilinear"), (_MAP,)),
     "Add": lambda: Example(L.Add(), (_MAP, _MAP)),
     "Mul": lambda: Example(L.Mul(), (_MAP, _MAP)),
+    "Scale": lambda: Example(L.Scale(2, divide=True), (_MAP,)),
 }
 
 

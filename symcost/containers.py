@@ -14,7 +14,7 @@ names modules (``features.0``, ``layer1.0.conv1``)::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sympy
 
@@ -36,9 +36,9 @@ def _walk(child: object, flow: Flow, name: str) -> tuple[list[Row], Flow]:
         try:
             cost = child.cost(flow.shape)
         except SymcostError as err:
-            raise type(err)(f'layer "{name}" ({child.kind}) on input {flow.shape}: {err}') from None
+            raise type(err)(f'layer {flow.index} "{name}" ({child.kind}) on input {flow.shape}: {err}') from None
         rf = flow.rf.through(cost.rf)
-        return [Row(name, child.kind, cost, 1, rf)], Flow(cost.out_shape, rf)
+        return [Row(name, child.kind, cost, 1, rf)], Flow(cost.out_shape, rf, flow.index + 1)
     raise TypeError(f'"{name}": {type(child).__name__} is not a symcost layer or container')
 
 
@@ -99,12 +99,13 @@ class Residual(Network):
 
     def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
         body_rows, body = _walk(self.body, flow, _child_name(prefix, "body", self.body))
-        short_rows, short = ([], flow) if self.shortcut is None else _walk(
-            self.shortcut, flow, _child_name(prefix, "shortcut", self.shortcut))
+        after_body = replace(flow, index=body.index)
+        short_rows, short = ([], after_body) if self.shortcut is None else _walk(
+            self.shortcut, after_body, _child_name(prefix, "shortcut", self.shortcut))
         check_same(f'residual "{prefix}": body output', body.shape, short.shape, prefix="shortcut output ")
         rf = merge_branches(f'residual "{prefix}"', [body.rf, short.rf])
         add = Add(name="add").cost(body.shape, short.shape)
-        return body_rows + short_rows + [Row(qualified(prefix, "add"), "Add", add, 1, rf)], Flow(add.out_shape, rf)
+        return body_rows + short_rows + [Row(qualified(prefix, "add"), "Add", add, 1, rf)], Flow(add.out_shape, rf, short.index + 1)
 
 
 @dataclass(frozen=True, init=False)
@@ -131,7 +132,8 @@ class Concat(Network):
         rows: list[Row] = []
         outs: list[Flow] = []
         for index, branch in enumerate(self.branches):
-            branch_rows, out = _walk(branch, flow, _child_name(prefix, index, branch))
+            start = replace(flow, index=outs[-1].index if outs else flow.index)
+            branch_rows, out = _walk(branch, start, _child_name(prefix, index, branch))
             rows += branch_rows
             outs.append(out)
         first = outs[0].shape
@@ -147,7 +149,7 @@ class Concat(Network):
         shape = Shape(sympy.Add(*(o.shape.C for o in outs)), *first.dims[1:])
         rf = merge_branches(f'concat "{prefix}"', [o.rf for o in outs])
         cost = Cost("Concat", tuple(o.shape for o in outs), shape)
-        return rows + [Row(qualified(prefix, "concat"), "Concat", cost, 1, rf)], Flow(shape, rf)
+        return rows + [Row(qualified(prefix, "concat"), "Concat", cost, 1, rf)], Flow(shape, rf, outs[-1].index + 1)
 
 
 def _padded(prefix: str, target: Shape, branch: Flow) -> Flow:
@@ -161,7 +163,7 @@ def _padded(prefix: str, target: Shape, branch: Flow) -> Flow:
         before.append(sympy.floor(missing / 2))
     rf = branch.rf
     padded_rf = ReceptiveField(rf.size, rf.stride, tuple(p + b * j for p, b, j in zip(rf.padding, before, rf.stride)))
-    return Flow(Shape(branch.shape.C, *target.dims[1:]), padded_rf)
+    return Flow(Shape(branch.shape.C, *target.dims[1:]), padded_rf, branch.index)
 
 
 @dataclass(frozen=True)
@@ -193,7 +195,7 @@ class Repeat(Network):
                              f"its effective stride, but it changes {flow.rf.stride} to {out.rf.stride}")
         rf = _repeated_field(flow.rf, out.rf, self.times)
         rows = [Row(r.name, r.kind, r.cost, r.count * self.times, r.rf) for r in block_rows]
-        return rows, Flow(out.shape, rf)
+        return rows, Flow(out.shape, rf, out.index)
 
 
 def _repeated_field(before: ReceptiveField, once: ReceptiveField, times: sympy.Expr) -> ReceptiveField:

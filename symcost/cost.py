@@ -67,8 +67,11 @@ class OpCounts:
     def as_dict(self) -> dict[str, Expr]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
+    def map_exprs(self, fn) -> "OpCounts":
+        return OpCounts(**{k: fn(v) for k, v in self.as_dict().items()})
+
     def subs(self, values: dict | None = None, /, **by_name: object) -> "OpCounts":
-        return OpCounts(**{k: substitute(v, values, **by_name) for k, v in self.as_dict().items()})
+        return self.map_exprs(lambda e: substitute(e, values, **by_name))
 
 
 @dataclass(frozen=True)
@@ -105,12 +108,11 @@ class Params:
             merged[name] = merged.get(name, ZERO) + value
         return Params(self.weight + other.weight, self.bias + other.bias, tuple(merged.items()))
 
+    def map_exprs(self, fn) -> "Params":
+        return Params(fn(self.weight), fn(self.bias), tuple((n, fn(v)) for n, v in self.buffers))
+
     def subs(self, values: dict | None = None, /, **by_name: object) -> "Params":
-        return Params(
-            substitute(self.weight, values, **by_name),
-            substitute(self.bias, values, **by_name),
-            tuple((n, substitute(v, values, **by_name)) for n, v in self.buffers),
-        )
+        return self.map_exprs(lambda e: substitute(e, values, **by_name))
 
 
 @dataclass(frozen=True)
@@ -127,11 +129,11 @@ class RFStep:
     stride: tuple[Expr, Expr]
     padding: tuple[Expr, Expr]
 
-    def subs(self, values: dict | None = None, /, **by_name: object) -> "RFStep":
-        def sub(pair: tuple[Expr, Expr]) -> tuple[Expr, Expr]:
-            return (substitute(pair[0], values, **by_name), substitute(pair[1], values, **by_name))
+    def map_exprs(self, fn) -> "RFStep":
+        return RFStep(*(tuple(fn(e) for e in pair) for pair in (self.kernel, self.stride, self.padding)))
 
-        return RFStep(sub(self.kernel), sub(self.stride), sub(self.padding))
+    def subs(self, values: dict | None = None, /, **by_name: object) -> "RFStep":
+        return self.map_exprs(lambda e: substitute(e, values, **by_name))
 
 
 @dataclass(frozen=True)
@@ -167,19 +169,20 @@ class Cost:
     def subs(self, values: dict | None = None, /, **by_name: object) -> "Cost":
         """The same cost with symbols replaced, e.g. ``cost.subs(W=224)``: exact integers."""
         try:
-            return self._subs(values, **by_name)
+            return self.map_exprs(lambda e: substitute(e, values, **by_name))
         except ShapeError as err:
             bound = ", ".join(f"{k}={v}" for k, v in {**(values or {}), **by_name}.items())
             raise ShapeError(f"{self.kind}: with {bound}: {err}") from None
 
-    def _subs(self, values: dict | None, **by_name: object) -> "Cost":
+    def map_exprs(self, fn) -> "Cost":
+        """The same cost with ``fn`` applied to every expression it holds."""
         return replace(
             self,
-            in_shapes=tuple(s.subs(values, **by_name) for s in self.in_shapes),
-            out_shape=self.out_shape.subs(values, **by_name),
-            params=self.params.subs(values, **by_name),
-            ops=self.ops.subs(values, **by_name),
-            rf=tuple(step.subs(values, **by_name) for step in self.rf),
+            in_shapes=tuple(s.map_exprs(fn) for s in self.in_shapes),
+            out_shape=self.out_shape.map_exprs(fn),
+            params=self.params.map_exprs(fn),
+            ops=self.ops.map_exprs(fn),
+            rf=tuple(step.map_exprs(fn) for step in self.rf),
         )
 
     def __repr__(self) -> str:

@@ -22,7 +22,7 @@ import sympy
 
 from .conventions import Convention, count_flops, get_convention
 from .cost import Cost, OpCounts, Params
-from .errors import InvalidArgumentError
+from .errors import DivisibilityError, InvalidArgumentError
 from .evaluate import substitute
 from .receptive_field import INPUT, ReceptiveField
 from .shape import Shape
@@ -37,10 +37,11 @@ def qualified(prefix: str, name: str) -> str:
 
 @dataclass(frozen=True)
 class Flow:
-    """What flows between layers during a walk: a shape and its receptive field."""
+    """What flows between layers during a walk: a shape, its receptive field, rows so far."""
 
     shape: Shape
     rf: ReceptiveField
+    index: int = 0
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,10 @@ class Row:
     cost: Cost
     count: sympy.Expr
     rf: ReceptiveField
+
+    def __post_init__(self) -> None:
+        if isinstance(self.count, int):
+            object.__setattr__(self, "count", sympy.Integer(self.count))
 
     @property
     def params(self) -> sympy.Expr:
@@ -71,6 +76,9 @@ class Row:
     def subs(self, values: dict | None = None, /, **by_name: object) -> "Row":
         return Row(self.name, self.kind, self.cost.subs(values, **by_name),
                    substitute(self.count, values, **by_name), self.rf.subs(values, **by_name))
+
+    def map_exprs(self, fn) -> "Row":
+        return Row(self.name, self.kind, self.cost.map_exprs(fn), fn(self.count), self.rf.map_exprs(fn))
 
 
 @dataclass(frozen=True)
@@ -108,8 +116,21 @@ class Totals:
 
 
 @dataclass(frozen=True)
+class Assumption:
+    """An expression a ``floor="divisible"`` report assumes is an integer, and why."""
+
+    expr: sympy.Expr
+    reason: str
+
+
+@dataclass(frozen=True)
 class Report:
-    """Per-leaf rows, the output shape and receptive field, and totals."""
+    """Per-leaf rows, the output shape and receptive field, and totals.
+
+    ``floor`` is ``"exact"`` (every floor kept) or ``"divisible"``; a divisible
+    report lists the ``assumptions`` its polynomials rest on, and ``subs``
+    refuses numbers that break one.
+    """
 
     model: str
     input_shape: Shape
@@ -117,6 +138,8 @@ class Report:
     rows: tuple[Row, ...]
     out_shape: Shape
     rf: ReceptiveField
+    floor: str = "exact"
+    assumptions: tuple[Assumption, ...] = ()
 
     @cached_property
     def total(self) -> Totals:
@@ -133,6 +156,17 @@ class Report:
             convention=self.convention,
         )
 
+    def check_assumptions(self, values: dict | None = None, /, **by_name: object) -> None:
+        """Refuse numbers that make an assumed-integer expression a fraction."""
+        for assumption in self.assumptions:
+            value = substitute(assumption.expr, values, **by_name)
+            if value.is_number and not value.is_integer:
+                bound = ", ".join(f"{k}={v}" for k, v in {**(values or {}), **by_name}.items())
+                raise DivisibilityError(
+                    f"{self.model}: floor='divisible' assumes {assumption.expr} is an integer "
+                    f"({assumption.reason}), but with {bound} it is {value}; use floor='exact' for these sizes"
+                )
+
     def row(self, name: str) -> Row:
         """The row of the leaf layer called ``name`` (its qualified name)."""
         for row in self.rows:
@@ -142,6 +176,7 @@ class Report:
 
     def subs(self, values: dict | None = None, /, **by_name: object) -> "Report":
         """The same report with numbers substituted: exact integers throughout."""
+        self.check_assumptions(values, **by_name)
         return replace(
             self,
             input_shape=self.input_shape.subs(values, **by_name),

@@ -63,11 +63,11 @@ class ReceptiveField:
         return tuple(y * j - p + (r - 1) / sympy.Integer(2)
                      for r, j, p in zip(self.size, self.stride, self.padding))  # type: ignore[return-value]
 
-    def subs(self, values: dict | None = None, /, **by_name: object) -> "ReceptiveField":
-        def sub(pair: Pair) -> Pair:
-            return (substitute(pair[0], values, **by_name), substitute(pair[1], values, **by_name))
+    def map_exprs(self, fn) -> "ReceptiveField":
+        return ReceptiveField(*(tuple(fn(e) for e in pair) for pair in (self.size, self.stride, self.padding)))
 
-        return ReceptiveField(sub(self.size), sub(self.stride), sub(self.padding))
+    def subs(self, values: dict | None = None, /, **by_name: object) -> "ReceptiveField":
+        return self.map_exprs(lambda e: substitute(e, values, **by_name))
 
 
 INPUT = ReceptiveField(size=(1, 1), stride=(1, 1), padding=(0, 0))

@@ -84,9 +84,13 @@ class Shape:
     def free_symbols(self) -> set[sympy.Symbol]:
         return set().union(*(d.free_symbols for d in self.dims))
 
+    def map_exprs(self, fn) -> "Shape":
+        """The shape with ``fn`` applied to every entry (checked again)."""
+        return Shape(*(fn(d) for d in self.dims))
+
     def subs(self, values: dict | None = None, /, **by_name: object) -> "Shape":
         """Substitute numbers (or expressions) for symbols, by symbol or by name."""
-        return Shape(*(substitute(d, values, **by_name) for d in self.dims))
+        return self.map_exprs(lambda e: substitute(e, values, **by_name))
 
     def __str__(self) -> str:
         return "(" + ", ".join(str(d) for d in self.dims) + ("," if self.rank == 1 else "") + ")"

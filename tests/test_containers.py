@@ -96,8 +96,36 @@ def test_branches_on_different_grids_are_refused():
 
 
 def test_linear_without_flatten_is_an_error_naming_the_layer():
-    with pytest.raises(sc.ShapeError, match=r'layer "1" \(Linear\) on input \(8, 6, 6\)'):
+    with pytest.raises(sc.ShapeError) as caught:
         sc.Sequential(sc.Conv2d(8, 3), sc.Linear(10)).analyze(sc.Shape(3, 8, 8))
+    assert str(caught.value) == (
+        'layer 1 "1" (Linear) on input (8, 6, 6): Linear: expects a vector (D,) or tokens (L, D), '
+        "got the feature map (8, 6, 6); add a Flatten before it"
+    )
+
+
+def test_layer_index_in_errors_is_the_row_index_across_branches():
+    # rows: 0 stem, 1 body.0, 2 add, 3 concat.0, 4 concat.1.0 (the bad one)
+    net = sc.Sequential(
+        sc.Conv2d(4, 1, name="stem"),
+        sc.Residual(sc.Conv2d(4, 3, padding=1)),
+        sc.Concat(sc.Identity(), sc.Sequential(sc.Conv2d(4, 9)), name="mix"),
+    )
+    with pytest.raises(sc.ShapeError, match=r'^layer 4 "mix\.1\.0" \(Conv2d\) on input \(4, 8, 8\): '):
+        net.analyze(sc.Shape(3, 8, 8))
+    fixed = sc.Sequential(*net.children[:2], sc.Concat(sc.Identity(), sc.Sequential(sc.Conv2d(4, 9, padding=4)),
+                                                      name="mix"))
+    rows = fixed.analyze(sc.Shape(3, 8, 8)).rows
+    assert [r.name for r in rows] == ["stem", "1.body", "1.add", "mix.0", "mix.1.0", "mix.concat"]
+
+
+def test_symbolic_junction_mismatch_is_refused_with_a_hint():
+    # A transposed conv undoing a stride-2 pool gives 2*floor(H/2): equal to H only for even H.
+    block = sc.Residual(sc.Sequential(sc.MaxPool2d(2), sc.ConvTranspose2d(4, 2, stride=2)))
+    with pytest.raises(sc.ShapeError, match="as formulas; if they agree on your input sizes"):
+        sc.Sequential(block).analyze(sc.Shape(4, H, W))
+    h, w = symbol("h"), symbol("w")
+    assert sc.Sequential(block).analyze(sc.Shape(4, 2 * h, 2 * w)).out_shape == sc.Shape(4, 2 * h, 2 * w)
 
 
 def test_concat_adds_channels_and_checks_spatial_sizes():
