@@ -54,3 +54,35 @@ def ratio(a: object, b: object, metric: str = "flops", shape: Shape | None = Non
           *, convention: object = "exact") -> sympy.Expr:
     """``metric(a) / metric(b)`` in lowest terms; layers are costed on ``shape``."""
     return reduced(metric_of(a, metric, shape, convention) / metric_of(b, metric, shape, convention))
+
+
+def break_even(a: object, b: object, symbol: sympy.Symbol, metric: str = "flops", shape: Shape | None = None,
+               *, convention: object = "exact") -> tuple[sympy.Expr, ...]:
+    """The positive values of ``symbol`` where ``a`` and ``b`` cost the same, solved symbolically.
+
+    ``symbol`` is treated as a positive real, so a crossing between two
+    integers is found too (separable vs standard conv, both with bias)::
+
+        >>> import symcost as sc
+        >>> from symcost.symbols import C_in, C_out, K, W
+        >>> sep = sc.SeparableConv2d(C_out, K, padding="same")
+        >>> std = sc.Conv2d(C_out, K, padding="same")
+        >>> break_even(sep, std, C_out, "flops", sc.Shape(C_in, W, W))
+        (K**2/(K**2 - 1),)
+    """
+    if not isinstance(symbol, sympy.Symbol):
+        raise InvalidArgumentError("break_even", "symbol", "must be a SymPy symbol", symbol)
+    difference = metric_of(a, metric, shape, convention) - metric_of(b, metric, shape, convention)
+    if difference.has(sympy.floor, sympy.ceiling, sympy.Piecewise):
+        raise InvalidArgumentError("break_even", "a/b", "must be free of floors to solve; analyze with "
+                                   "floor='divisible' or bind the sizes first", difference)
+    x = sympy.Dummy(symbol.name, positive=True)
+    numerator, _ = sympy.fraction(sympy.cancel(difference.xreplace({symbol: x})))
+    if numerator == 0:
+        raise InvalidArgumentError("break_even", "a/b", f"cost the same for every {symbol}: no break-even", 0)
+    try:
+        solutions = sympy.solve(numerator, x)
+    except NotImplementedError:
+        raise InvalidArgumentError("break_even", "a/b", f"cost difference has no closed-form root in {symbol}",
+                                   difference) from None
+    return tuple(reduced(s) for s in solutions)
