@@ -15,6 +15,7 @@ names modules (``features.0``, ``layer1.0.conv1``)::
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import sympy
 
@@ -34,7 +35,7 @@ def _walk(child: object, flow: Flow, name: str) -> tuple[list[Row], Flow]:
         return child.walk(flow, name)
     if isinstance(child, Layer):
         try:
-            cost = child.cost(flow.shape)
+            cost = _cost(child, flow.shape)
         except SymcostError as err:
             raise type(err)(f'layer {flow.index} "{name}" ({child.kind}) on input {flow.shape}: {err}') from None
         rf = flow.rf.through(cost.rf)
@@ -56,6 +57,12 @@ def check_same(what: str, a: Shape, b: Shape, *, axes: slice = slice(None), pref
         message += (" as formulas; if they agree on your input sizes, analyze on those "
                     "(e.g. H = 16*h) or with floor='divisible'")
     raise ShapeError(message)
+
+
+@lru_cache(maxsize=4096)
+def _cost(layer: Layer, shape: Shape) -> Cost:
+    """A leaf's cost, cached by layer and input shape: deep networks repeat both."""
+    return layer.cost(shape)
 
 
 def _child_name(prefix: str, default: object, child: object) -> str:

@@ -15,6 +15,7 @@ receptive-field steps. FLOPs under a convention come from
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 
 import sympy
@@ -61,6 +62,12 @@ class OpCounts:
     def __add__(self, other: "OpCounts") -> "OpCounts":
         return OpCounts(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
 
+    @staticmethod
+    def sum(counts: "Iterable[OpCounts]") -> "OpCounts":
+        """Field-wise sum of many counts, one ``Add`` per field (linear in their number)."""
+        counts = list(counts)
+        return OpCounts(**{f.name: sympy.Add(*(getattr(c, f.name) for c in counts)) for f in fields(OpCounts)})
+
     def scaled(self, factor: object) -> "OpCounts":
         return OpCounts(**{f.name: getattr(self, f.name) * factor for f in fields(self)})
 
@@ -98,6 +105,17 @@ class Params:
     @property
     def buffer_total(self) -> Expr:
         return sympy.Add(*(v for _, v in self.buffers))
+
+    @staticmethod
+    def sum(params: "Iterable[Params]") -> "Params":
+        """Sum of many parameter records, buffers merged by name, one ``Add`` per entry."""
+        params = list(params)
+        buffers: dict[str, list[Expr]] = {}
+        for p in params:
+            for name, value in p.buffers:
+                buffers.setdefault(name, []).append(value)
+        return Params(sympy.Add(*(p.weight for p in params)), sympy.Add(*(p.bias for p in params)),
+                      tuple((name, sympy.Add(*values)) for name, values in buffers.items()))
 
     def scaled(self, factor: object) -> "Params":
         return Params(self.weight * factor, self.bias * factor, tuple((n, v * factor) for n, v in self.buffers))

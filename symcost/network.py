@@ -143,16 +143,12 @@ class Report:
 
     @cached_property
     def total(self) -> Totals:
-        params, ops = Params(), OpCounts()
-        for row in self.rows:
-            params = params + row.cost.params.scaled(row.count)
-            ops = ops + row.cost.ops.scaled(row.count)
         live = [sympy.Add(*(s.numel for s in row.cost.in_shapes)) + row.cost.activations for row in self.rows]
         return Totals(
-            parameters=params,
-            ops=ops,
+            parameters=Params.sum(row.cost.params.scaled(row.count) for row in self.rows),
+            ops=OpCounts.sum(row.cost.ops.scaled(row.count) for row in self.rows),
             activations=sympy.Add(*(row.activations for row in self.rows)),
-            peak_activations=sympy.Max(*live) if live else self.input_shape.numel,
+            peak_activations=_largest(live) if live else self.input_shape.numel,
             convention=self.convention,
         )
 
@@ -184,6 +180,18 @@ class Report:
             out_shape=self.out_shape.subs(values, **by_name),
             rf=self.rf.subs(values, **by_name),
         )
+
+
+def _largest(values: list[sympy.Expr]) -> sympy.Expr:
+    """The maximum of ``values``; a symbolic one stays an unevaluated ``Max`` of the distinct values.
+
+    Letting SymPy order hundreds of nested-floor formulas costs seconds and
+    rarely decides anything; substituting numbers evaluates the ``Max``.
+    """
+    distinct = list(dict.fromkeys(values))
+    if all(v.is_number for v in distinct):
+        return max(distinct)
+    return sympy.Max(*distinct, evaluate=False) if len(distinct) > 1 else distinct[0]
 
 
 class Network:
