@@ -1,6 +1,7 @@
 """symcost: exact symbolic cost formulas for neural networks."""
 
-from .compare import ratio
+from .analysis import big_o, elasticity, leading_term, limit
+from .compare import break_even, ratio
 from .containers import Concat, Model, Repeat, Residual, Sequential
 from .conventions import Convention, count_flops, get_convention
 from .cost import Cost, OpCounts, Params, RFStep
@@ -17,9 +18,12 @@ from .errors import (
 from .layers import *  # noqa: F401,F403  (every registered layer kind)
 from .layers import __all__ as _layer_names
 from .registry import kinds, layer_class
-from .network import Report
+from .evaluate import evaluate, substitute
+from .network import Assumption, Report
 from .receptive_field import ReceptiveField
 from .shape import Shape
+from .sweep import Sweep, sweep
+from . import zoo  # noqa: E402  (built from the layers and containers above)
 
 __version__ = "0.1.0"
 
@@ -28,6 +32,8 @@ __all__ = [
     "Sequential", "Residual", "Concat", "Repeat", "Model", "Report", "ReceptiveField",
     "SymcostError", "ArgumentTypeError", "InvalidArgumentError", "ShapeError",
     "UnknownConventionError", "UnknownLayerError", "UnknownModelError", "DivisibilityError",
-    "count_flops", "get_convention", "ratio", "kinds", "layer_class",
+    "Assumption", "Sweep", "zoo",
+    "count_flops", "get_convention", "kinds", "layer_class",
+    "ratio", "break_even", "limit", "leading_term", "big_o", "elasticity", "evaluate", "substitute", "sweep",
     *_layer_names,
 ]

@@ -98,21 +98,26 @@ class Sequential(Network):
 
 @dataclass(frozen=True)
 class Residual(Network):
-    """``body(x) + shortcut(x)``; the shortcut is the identity when omitted."""
+    """``body(x) + shortcut(x)``; the shortcut is the identity when omitted.
+
+    The sum is a row named ``join`` (default ``add``) under the residual's name.
+    """
 
     body: object
     shortcut: object = None
     name: str | None = field(default=None, kw_only=True)
+    join: str = field(default="add", kw_only=True)
 
     def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
         body_rows, body = _walk(self.body, flow, _child_name(prefix, "body", self.body))
         after_body = replace(flow, index=body.index)
         short_rows, short = ([], after_body) if self.shortcut is None else _walk(
             self.shortcut, after_body, _child_name(prefix, "shortcut", self.shortcut))
-        check_same(f'residual "{prefix}": body output', body.shape, short.shape, prefix="shortcut output ")
-        rf = merge_branches(f'residual "{prefix}"', [body.rf, short.rf])
-        add = Add(name="add").cost(body.shape, short.shape)
-        return body_rows + short_rows + [Row(qualified(prefix, "add"), "Add", add, 1, rf)], Flow(add.out_shape, rf, short.index + 1)
+        junction = qualified(prefix, self.join)
+        check_same(f'residual "{junction}": body output', body.shape, short.shape, prefix="shortcut output ")
+        rf = merge_branches(f'residual "{junction}"', [body.rf, short.rf])
+        add = Add(name=self.join).cost(body.shape, short.shape)
+        return body_rows + short_rows + [Row(junction, "Add", add, 1, rf)], Flow(add.out_shape, rf, short.index + 1)
 
 
 @dataclass(frozen=True, init=False)
@@ -121,19 +126,22 @@ class Concat(Network):
 
     With ``pad=True`` a branch smaller than the first is zero-padded to its
     height and width first, split evenly with the odd pixel after, as U-Net
-    implementations do (``F.pad`` then ``torch.cat``).
+    implementations do (``F.pad`` then ``torch.cat``). The concatenation is a
+    row named ``join`` (default ``concat``) under the container's name.
     """
 
     branches: tuple
     name: str | None = None
     pad: bool = False
+    join: str = "concat"
 
-    def __init__(self, *branches: object, name: str | None = None, pad: bool = False):
+    def __init__(self, *branches: object, name: str | None = None, pad: bool = False, join: str = "concat"):
         if len(branches) < 2:
             raise ShapeError(f"Concat needs two or more branches, got {len(branches)}")
         object.__setattr__(self, "branches", tuple(branches))
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "pad", boolean(pad, layer="Concat", argument="pad"))
+        object.__setattr__(self, "join", join)
 
     def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
         rows: list[Row] = []
@@ -143,29 +151,30 @@ class Concat(Network):
             branch_rows, out = _walk(branch, start, _child_name(prefix, index, branch))
             rows += branch_rows
             outs.append(out)
+        junction = qualified(prefix, self.join)
         first = outs[0].shape
         for i, other in enumerate(outs[1:], start=1):
             if not (first.is_feature_map and other.shape.is_feature_map):
-                raise ShapeError(f'concat "{prefix}": branch outputs {first} and {other.shape} are not both '
+                raise ShapeError(f'concat "{junction}": branch outputs {first} and {other.shape} are not both '
                                  "(C, H, W) feature maps")
             if self.pad:
-                outs[i] = _padded(prefix, first, other)
+                outs[i] = _padded(junction, first, other)
             else:
-                    check_same(f'concat "{prefix}": branch outputs', first, other.shape, axes=slice(1, None),
+                    check_same(f'concat "{junction}": branch outputs', first, other.shape, axes=slice(1, None),
                            mismatch="differ outside the channels")
         shape = Shape(sympy.Add(*(o.shape.C for o in outs)), *first.dims[1:])
-        rf = merge_branches(f'concat "{prefix}"', [o.rf for o in outs])
+        rf = merge_branches(f'concat "{junction}"', [o.rf for o in outs])
         cost = Cost("Concat", tuple(o.shape for o in outs), shape)
-        return rows + [Row(qualified(prefix, "concat"), "Concat", cost, 1, rf)], Flow(shape, rf, outs[-1].index + 1)
+        return rows + [Row(junction, "Concat", cost, 1, rf)], Flow(shape, rf, outs[-1].index + 1)
 
 
-def _padded(prefix: str, target: Shape, branch: Flow) -> Flow:
+def _padded(junction: str, target: Shape, branch: Flow) -> Flow:
     """``branch`` zero-padded to ``target``'s height and width (half before, rest after)."""
     before = []
     for axis, want, have in zip(("height", "width"), target.dims[1:], branch.shape.dims[1:]):
         missing = want - have
         if missing.is_negative:
-            raise ShapeError(f'concat "{prefix}": with pad=True a branch may not be larger than the first, '
+            raise ShapeError(f'concat "{junction}": with pad=True a branch may not be larger than the first, '
                              f"but {branch.shape} exceeds {target} in {axis}")
         before.append(sympy.floor(missing / 2))
     rf = branch.rf
@@ -194,11 +203,11 @@ class Repeat(Network):
         block_rows, out = _walk(self.block, flow, qualified(prefix, "i"))
         if out.shape != flow.shape:
             raise ShapeError(
-                f'repeat "{prefix}": times={self.times} is symbolic, so the block must keep its shape, '
+                f'repeat "{prefix or "(root)"}": times={self.times} is symbolic, so the block must keep its shape, '
                 f"but it maps {flow.shape} to {out.shape}"
             )
         if not same_grid(flow.rf, out.rf):
-            raise ShapeError(f'repeat "{prefix}": times={self.times} is symbolic, so the block must keep '
+            raise ShapeError(f'repeat "{prefix or "(root)"}": times={self.times} is symbolic, so the block must keep '
                              f"its effective stride, but it changes {flow.rf.stride} to {out.rf.stride}")
         rf = _repeated_field(flow.rf, out.rf, self.times)
         rows = [Row(r.name, r.kind, r.cost, r.count * self.times, r.rf) for r in block_rows]

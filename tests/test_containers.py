@@ -68,7 +68,7 @@ def test_residual_branch_mismatch_names_both_sides():
     block = sc.Residual(sc.Conv2d(32, 3, stride=2))
     with pytest.raises(sc.ShapeError) as caught:
         sc.Sequential(block, name="b").analyze(sc.Shape(16, 8, 8))
-    assert str(caught.value) == 'residual "b.0": body output (32, 3, 3) and shortcut output (16, 8, 8) do not match'
+    assert str(caught.value) == 'residual "b.0.add": body output (32, 3, 3) and shortcut output (16, 8, 8) do not match'
 
 
 def test_residual_with_projection_shortcut():
