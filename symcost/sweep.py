@@ -76,7 +76,9 @@ class Sweep:
 
     def __repr__(self) -> str:
         spans = ", ".join(f"{n}: {a[0]}..{a[-1]} ({len(a)})" for n, a in zip(self.names, self.axes))
-        return f"Sweep({self.expr} over {spans}; {len(self):,} points{', exact' if self.exact else ''})"
+        formula = str(self.expr)
+        formula = formula if len(formula) <= 60 else formula[:57] + "..."
+        return f"Sweep({formula} over {spans}; {len(self):,} points{', exact' if self.exact else ''})"
 
 
 def sweep(expr: object, *, exact: bool = False, progress: bool | Callable[[int, int], None] | None = None,
