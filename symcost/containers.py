@@ -21,7 +21,7 @@ import sympy
 
 from .arguments import boolean, positive_int
 from .cost import Cost
-from .errors import ShapeError, SymcostError
+from .errors import ShapeError, SymcostError, with_context
 from .layers.base import Layer
 from .layers.elementwise import Add
 from .network import Flow, Network, Row, qualified
@@ -37,7 +37,7 @@ def _walk(child: object, flow: Flow, name: str) -> tuple[list[Row], Flow]:
         try:
             cost = _cost(child, flow.shape)
         except SymcostError as err:
-            raise type(err)(f'layer {flow.index} "{name}" ({child.kind}) on input {flow.shape}: {err}') from None
+            raise with_context(err, f'layer {flow.index} "{name}" ({child.kind}) on input {flow.shape}') from None
         rf = flow.rf.through(cost.rf)
         return [Row(name, child.kind, cost, 1, rf)], Flow(cost.out_shape, rf, flow.index + 1)
     raise TypeError(f'"{name}": {type(child).__name__} is not a symcost layer or container')

@@ -57,3 +57,11 @@ class UnknownModelError(KeyError, SymcostError):
 
 class DivisibilityError(ValueError, SymcostError):
     """Numbers substituted into a ``floor="divisible"`` report break its exact-division assumption."""
+
+
+def with_context(err: SymcostError, context: str) -> SymcostError:
+    """The same kind of error, its message prefixed by where it happened (``context: message``)."""
+    located = type(err).__new__(type(err))
+    located.__dict__.update(err.__dict__)
+    Exception.__init__(located, f"{context}: {err}")
+    return located

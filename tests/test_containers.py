@@ -163,3 +163,12 @@ def test_param_bytes_and_dtypes():
     assert report.total.param_bytes(buffers=True) == (240 + 17) * 4
     with pytest.raises(sc.InvalidArgumentError, match="dtype must be one of"):
         report.total.param_bytes("float8")
+
+
+def test_argument_errors_found_on_the_input_keep_their_class_and_gain_the_layer():
+    with pytest.raises(sc.InvalidArgumentError) as caught:
+        sc.Sequential(sc.Conv2d(8, 3, groups=2, name="conv")).analyze(sc.Shape(3, 8, 8))
+    assert str(caught.value) == (
+        'layer 0 "conv" (Conv2d) on input (3, 8, 8): Conv2d "conv": groups must divide in_channels (3), got 2'
+    )
+    assert (caught.value.argument, caught.value.rule) == ("groups", "must divide in_channels (3)")
