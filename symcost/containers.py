@@ -32,15 +32,30 @@ from .shape import Shape
 def _walk(child: object, flow: Flow, name: str) -> tuple[list[Row], Flow]:
     """Rows of any child (a layer or a container) on ``flow``, named ``name``."""
     if isinstance(child, Network):
-        return child.walk(flow, name)
+        try:
+            return child.walk(flow, name)
+        except SymcostError as err:
+            source = getattr(child, "source", None)
+            if not source or getattr(err, "source", None):
+                raise
+            raise _located(with_context(err, source), source) from None
     if isinstance(child, Layer):
         try:
             cost = _cost(child, flow.shape)
         except SymcostError as err:
-            raise with_context(err, f'layer {flow.index} "{name}" ({child.kind}) on input {flow.shape}') from None
+            where = f'layer {flow.index} "{name}" ({child.kind}) on input {flow.shape}'
+            if child.source:
+                raise _located(with_context(err, f"{child.source}: {where}"), child.source) from None
+            raise with_context(err, where) from None
         rf = flow.rf.through(cost.rf)
         return [Row(name, child.kind, cost, 1, rf)], Flow(cost.out_shape, rf, flow.index + 1)
     raise TypeError(f'"{name}": {type(child).__name__} is not a symcost layer or container')
+
+
+def _located(err: SymcostError, source: str) -> SymcostError:
+    """Mark ``err`` as placed at ``source`` so enclosing containers do not prefix it again."""
+    err.source = source
+    return err
 
 
 def check_same(what: str, a: Shape, b: Shape, *, axes: slice = slice(None), prefix: str = "",
@@ -83,10 +98,12 @@ class Sequential(Network):
 
     children: tuple
     name: str | None = None
+    source: str | None = field(default=None, compare=False, repr=False)
 
-    def __init__(self, *children: object, name: str | None = None):
+    def __init__(self, *children: object, name: str | None = None, source: str | None = None):
         object.__setattr__(self, "children", tuple(children))
         object.__setattr__(self, "name", name)
+        object.__setattr__(self, "source", source)
 
     def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
         rows: list[Row] = []
@@ -107,6 +124,7 @@ class Residual(Network):
     shortcut: object = None
     name: str | None = field(default=None, kw_only=True)
     join: str = field(default="add", kw_only=True)
+    source: str | None = field(default=None, kw_only=True, compare=False, repr=False)
 
     def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
         body_rows, body = _walk(self.body, flow, _child_name(prefix, "body", self.body))
@@ -134,14 +152,17 @@ class Concat(Network):
     name: str | None = None
     pad: bool = False
     join: str = "concat"
+    source: str | None = field(default=None, compare=False, repr=False)
 
-    def __init__(self, *branches: object, name: str | None = None, pad: bool = False, join: str = "concat"):
+    def __init__(self, *branches: object, name: str | None = None, pad: bool = False, join: str = "concat",
+                 source: str | None = None):
         if len(branches) < 2:
             raise ShapeError(f"Concat needs two or more branches, got {len(branches)}")
         object.__setattr__(self, "branches", tuple(branches))
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "pad", boolean(pad, layer="Concat", argument="pad"))
         object.__setattr__(self, "join", join)
+        object.__setattr__(self, "source", source)
 
     def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
         rows: list[Row] = []
@@ -189,6 +210,7 @@ class Repeat(Network):
     block: object
     times: object
     name: str | None = field(default=None, kw_only=True)
+    source: str | None = field(default=None, kw_only=True, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "times", positive_int(self.times, layer="Repeat", argument="times"))

@@ -22,6 +22,8 @@ from ..shape import Shape
 @dataclass(frozen=True)
 class Layer:
     name: str | None = field(default=None, kw_only=True)
+    #: where the layer was written (a spec file's ``layers[3].body[1]``), for error messages
+    source: str | None = field(default=None, kw_only=True, compare=False, repr=False)
 
     #: how many input tensors the layer takes (``None``: two or more)
     arity: ClassVar[int | None] = 1
