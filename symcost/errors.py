@@ -65,3 +65,7 @@ def with_context(err: SymcostError, context: str) -> SymcostError:
     located.__dict__.update(err.__dict__)
     Exception.__init__(located, f"{context}: {err}")
     return located
+
+
+class SpecError(ValueError, SymcostError):
+    """A spec file that cannot be read as a network: one line with the file, the path and the rule."""
