@@ -12,11 +12,15 @@ number, and only when a person asks for it::
     '999'
     >>> exact_value(sympy.Rational(6, 4)), exact_value(sympy.Integer(7)), exact_value(sympy.Symbol("H"))
     ('3/2', 7, None)
+    >>> C_out, K = sympy.symbols("C_out K")
+    >>> formula(1 / C_out + 1 / K**2)
+    '1/K**2 + 1/C_out'
 """
 
 from __future__ import annotations
 
 import sympy
+from sympy.printing.str import StrPrinter
 
 #: Decimal prefixes for ``with_units``, largest first.
 UNITS = (("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3))
@@ -60,3 +64,17 @@ def with_units(expr: object, digits: int = 3) -> str:
 def number(expr: object, units: bool = False) -> str:
     """``with_units`` when ``units`` is asked for, else ``thousands``."""
     return with_units(expr) if units else thousands(expr)
+
+
+class _FormulaPrinter(StrPrinter):
+    """SymPy's str, with ``1/K**2`` for ``K**(-2)``."""
+
+    def _print_Pow(self, expr: sympy.Pow, rational: bool = False) -> str:
+        if expr.exp.is_Integer and expr.exp.is_negative and expr.exp != -1:
+            return "1/" + self._print(sympy.Pow(expr.base, -expr.exp))
+        return super()._print_Pow(expr, rational)
+
+
+def formula(expr: object) -> str:
+    """A formula as people read it: ``1/C_out + 1/K**2``."""
+    return _FormulaPrinter().doprint(expr)

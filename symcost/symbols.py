@@ -20,7 +20,7 @@ import sympy
 
 __all__ = [
     "W", "H", "K", "S", "P", "D", "G", "C", "C_in", "C_out", "D_in", "D_out",
-    "B", "L", "alpha", "symbol", "symbols", "latex", "LATEX_NAMES",
+    "B", "L", "alpha", "symbol", "known", "symbols", "latex", "LATEX_NAMES",
 ]
 
 #: Display name of every symbol made here, handed to SymPy's LaTeX printer.
@@ -67,6 +67,11 @@ def symbol(name: str, latex: str | None = None, *, integer: bool = True) -> symp
     elif latex is not None:
         LATEX_NAMES[made] = latex
     return made
+
+
+def known() -> dict[str, sympy.Symbol]:
+    """Every symbol made so far, by name (the built-ins and any made with :func:`symbol`)."""
+    return dict(_MADE)
 
 
 def symbols(names: str) -> tuple[sympy.Symbol, ...]:
