@@ -1,66 +1,418 @@
 """The ``symcost`` command. This is the one module that prints.
 
-    symcost layers            # every kind with its formulas in free symbols
-    symcost explain Conv2d    # one kind, every quantity
+    symcost report vgg16                          # a table with totals, exact numbers
+    symcost report net.yaml --input 3,H,W         # formulas in H and W
+    symcost report resnet50 --set H=W=512 --format json
+    symcost compare "separableconv2d(C_out, K, padding=same)" "conv2d(C_out, K, padding=same)"
+    symcost sweep resnet50 --set H=W=128:512:32 --metric macs
+    symcost layers | explain Conv2d | zoo
+
+Errors are one line on stderr and exit status 2; no traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import csv
+import io
+import json
 import sys
+from pathlib import Path
 
-from . import catalogue
-from .errors import SymcostError
+import sympy
+
+from . import catalogue, spec, zoo
+from .compare import break_even, metric_of, ratio
+from .containers import Model
+from .display import formula, number
+from .errors import SpecError, SymcostError
+from .evaluate import substitute
+from .expressions import parse
+from .floors import FLOOR_MODES
+from .layers.base import Layer
+from .shape import Shape
+from .symbols import known
+from .sweep import sweep
+from .text import report_table, table
+from .view import quantity, report_view
+
+FORMATS = ("text", "markdown", "latex", "json")
+METRICS = ("params", "macs", "flops", "activations")
+SPEC_SUFFIXES = (".yaml", ".yml", ".json")
+#: Longest layer call accepted by ``compare``.
+MAX_CALL = 500
 
 
-def _table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
-    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+class UsageError(ValueError, SymcostError):
+    """A command-line value symcost cannot use."""
 
 
-def layers_text() -> str:
+# -- reading the command line ---------------------------------------------------
+def load_model(name: str) -> tuple[Model, str]:
+    """A zoo model or a spec file, and the label errors lead with."""
+    if name.lower().endswith(SPEC_SUFFIXES) or "/" in name or Path(name).is_file():
+        if not Path(name).is_file():
+            raise UsageError(f"{name}: no such spec file")
+        return spec.load(name), Path(name).name
+    return zoo.get(name), name
+
+
+def input_shape(args: argparse.Namespace, model: Model, symbolic: bool) -> Shape | None:
+    """``--input``, else (C, H, W) when sizes are bound or swept, else the model's design input."""
+    if args.input:
+        return parse_input(args.input)
+    if symbolic and model.input_shape is not None and model.input_shape.is_feature_map:
+        return Shape(model.input_shape.C, known()["H"], known()["W"])
+    return None
+
+
+def parse_input(text: str) -> Shape:
+    """``3,H,W`` -> Shape(3, H, W)."""
+    entries = [e.strip() for e in text.split(",")]
+    return Shape(*(parse(e, known()) for e in entries))
+
+
+def parse_settings(items: list[str], *, ranges: bool = False) -> dict[str, object]:
+    """``H=224``, ``H=W=224`` (names sharing a value) and, for sweeps, ``H=128:512:32`` or ``H=1,2,3``."""
+    values: dict[str, object] = {}
+    for item in items:
+        *names, text = [part.strip() for part in item.split("=")]
+        if not names or not text or not all(names):
+            raise UsageError(f"--set {item!r}: write NAME=VALUE (or NAME=NAME=VALUE)")
+        value = parse_range(item, text) if ranges else parse(text, known())
+        for name in names:
+            if name not in known():
+                raise UsageError(f"--set {item!r}: unknown symbol {name!r}")
+            values[name] = value
+    return values
+
+
+def parse_range(item: str, text: str) -> list[int]:
+    """``128:512:32`` (stop included), ``1,2,3`` or one value, as ints."""
+    if ":" in text:
+        parts = [parse(p, {}) for p in text.split(":")]
+        if len(parts) not in (2, 3) or not all(p.is_Integer for p in parts):
+            raise UsageError(f"--set {item!r}: a range is START:STOP[:STEP] in integers")
+        start, stop, step = (int(p) for p in (*parts, 1)[:3])
+        if step < 1 or stop < start:
+            raise UsageError(f"--set {item!r}: a range needs STEP >= 1 and STOP >= START")
+        values = list(range(start, stop + 1, step))
+    else:
+        values = [parse(p, {}) for p in text.split(",")]
+        if not all(v.is_Integer for v in values):
+            raise UsageError(f"--set {item!r}: sweep values must be integers")
+        values = [int(v) for v in values]
+    if len(values) > 10**7:
+        raise UsageError(f"--set {item!r}: at most 10,000,000 values per symbol")
+    return values
+
+
+def parse_layer(text: str) -> Layer:
+    """``conv2d(C_out, K, stride=2, padding=same)``: a call whose arguments are spec values."""
+    if len(text) > MAX_CALL:
+        raise UsageError(f"layer {text[:40]!r}...: longer than {MAX_CALL} characters")
+    try:
+        call = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        raise UsageError(f"{text!r}: write a layer as kind(arguments), e.g. conv2d(64, 3, padding=1)") from None
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
+        raise UsageError(f"{text!r}: write a layer as kind(arguments), e.g. conv2d(64, 3, padding=1)")
+    builder = spec._Builder(text)
+    item: dict[str, object] = {"kind": call.func.id}
+    try:
+        cls = spec.layer_class(call.func.id)
+    except SymcostError:
+        return builder.layer(call.func.id, item, "layer")
+    positional = [f.name for f in spec.dataclasses.fields(cls) if f.init and f.name not in ("name", "source")]
+    if len(call.args) > len(positional):
+        raise UsageError(f"{text!r}: {cls.__name__} takes at most {len(positional)} positional arguments")
+    pairs = list(zip(positional, call.args)) + [(k.arg, k.value) for k in call.keywords]
+    for key, node in pairs:
+        if key is None:
+            raise UsageError(f"{text!r}: ** arguments are not allowed")
+        item[key] = _call_value(text, node)
+    return builder.layer(call.func.id, item, "layer")
+
+
+def _call_value(text: str, node: ast.AST) -> object:
+    """A literal (int, bool, text, pair) as is; anything else as expression text for the safe parser."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool)):
+        return node.value
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return [_call_value(text, e) for e in node.elts]
+    segment = ast.get_source_segment(text, node)
+    return segment if segment is not None else ""
+
+
+def convention_name(args: argparse.Namespace) -> str:
+    return args.convention
+
+
+# -- commands -------------------------------------------------------------------
+def report_command(args: argparse.Namespace) -> str:
+    model, label = load_model(args.model)
+    values = parse_settings(args.set)
+    shape = input_shape(args, model, symbolic=bool({"H", "W"} & set(values)))
+    try:
+        report = model.analyze(shape, args.convention, floor=args.floor)
+        if values:
+            report = report.subs(values)
+    except SymcostError as err:
+        raise _from_file(err, label) from None
+    if args.format == "json":
+        return json.dumps(report_view(report, args.dtype), indent=2)
+    if args.format == "text":
+        return report_table(report_view(report, args.dtype), units=args.units)
+    if args.format == "markdown":
+        return report.to_markdown(units=args.units)
+    return report.to_latex(units=args.units)
+
+
+def _from_file(err: SymcostError, label: str) -> SymcostError:
+    """Analysis errors of a spec file lead with the file, as its loading errors do."""
+    from .errors import with_context
+
+    return err if str(err).startswith(f"{label}:") else with_context(err, label)
+
+
+def compare_command(args: argparse.Namespace) -> str:
+    values = parse_settings(args.set)
+    subjects = []
+    for text in (args.a, args.b):
+        if "(" in text:
+            shape = parse_input(args.input or "C_in,H,W")
+            subjects.append((text, metric_of(parse_layer(text), args.metric, shape, args.convention)))
+        else:
+            model, label = load_model(text)
+            shape = parse_input(args.input) if args.input else None
+            try:
+                report = model.analyze(shape, args.convention, floor=args.floor)
+            except SymcostError as err:
+                raise _from_file(err, label) from None
+            subjects.append((text, _total(report, args.metric)))
+    (name_a, a), (name_b, b) = subjects
+    a, b = substitute(a, values), substitute(b, values)
+    result = {"a": name_a, "b": name_b, "metric": args.metric, "convention": args.convention,
+              "a_cost": quantity(a), "b_cost": quantity(b), "ratio": quantity(ratio(a, b))}
+    if args.break_even:
+        symbol = known().get(args.break_even)
+        if symbol is None:
+            raise UsageError(f"--break-even {args.break_even!r}: unknown symbol")
+        result["break_even"] = {"symbol": args.break_even,
+                                "solutions": [quantity(s) for s in break_even(a, b, symbol)]}
+    if args.format == "json":
+        return json.dumps(result, indent=2)
+    lines = [f"A  {name_a}", f"   {args.metric} = {_cell(result['a_cost'], a)}",
+             f"B  {name_b}", f"   {args.metric} = {_cell(result['b_cost'], b)}",
+             f"ratio A/B = {_cell(result['ratio'], ratio(a, b))}"]
+    if "break_even" in result:
+        shown = ", ".join(formula(s) for s in break_even(a, b, known()[args.break_even])) or "none"
+        lines.append(f"break-even {args.break_even} = {shown}")
+    return "\n".join(lines)
+
+
+def _cell(q: dict, expr: sympy.Expr) -> str:
+    return number(q["value"]) if q["value"] is not None else formula(expr)
+
+
+def _total(report, metric: str) -> sympy.Expr:
+    total = report.total
+    return {"params": total.params, "macs": total.macs, "flops": total.flops(),
+            "activations": total.activations}[metric]
+
+
+def sweep_command(args: argparse.Namespace) -> str:
+    model, label = load_model(args.model)
+    ranges = parse_settings(args.set, ranges=True)
+    shape = input_shape(args, model, symbolic=True)
+    if not ranges:
+        raise UsageError("sweep needs at least one --set NAME=START:STOP[:STEP]")
+    try:
+        report = model.analyze(shape, args.convention, floor=args.floor)
+    except SymcostError as err:
+        raise _from_file(err, label) from None
+    expr = _total(report, args.metric)
+    groups: dict[tuple, list[str]] = {}
+    for name, values in ranges.items():
+        groups.setdefault(tuple(values), []).append(name)
+    tied = {known()[n]: known()[names[0]] for names in groups.values() for n in names[1:]}
+    expr = expr.xreplace(tied)
+    axes = {names[0]: list(values) for values, names in groups.items()}
+    left = sorted(s.name for s in expr.free_symbols if s.name not in axes)
+    if left:
+        raise UsageError(f"sweep: {', '.join(left)} still free; give each a --set")
+    for assumption_check in groups.values():  # divisible mode: refuse off-grid points up front
+        for values in [ranges[assumption_check[0]]]:
+            for v in {values[0], values[-1]}:
+                report.check_assumptions({n: v for n in assumption_check})
+    result = sweep(expr, exact=True, progress=args.progress or None, **{n: v for n, v in axes.items()})
+    labels = [" = ".join(groups[tuple(axes[n])]) for n in axes]
+    rows = [[*(str(point[n]) for n in axes), str(value)] for point, value in result.rows()]
+    if args.plot:
+        _plot(args.plot, labels, rows, args.metric, report.model)
+    if args.format == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow([*labels, args.metric])
+        writer.writerows(rows)
+        return out.getvalue().rstrip("\n")
+    shown_rows = [[*r[:-1], number(int(r[-1]), args.units)] for r in rows]
+    header = (*labels, f"{args.metric} ({args.convention})" if args.metric == "flops" else args.metric)
+    lines = table(header, shown_rows, right=set(header))
+    return "\n".join([f"{report.model}: {args.metric} over {len(rows):,} points", lines[0],
+                      "-" * len(lines[0]), *lines[1:]])
+
+
+def _plot(path: str, labels: list[str], rows: list[list[str]], metric: str, model: str) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise UsageError("--plot needs matplotlib: pip install 'symcost[plot]'") from None
+    figure, axis = plt.subplots(figsize=(6, 4))
+    if len(labels) == 1:
+        axis.plot([int(r[0]) for r in rows], [int(r[-1]) for r in rows], marker="o")
+        axis.set_xlabel(labels[0])
+    else:
+        series: dict[str, list] = {}
+        for r in rows:
+            series.setdefault(r[1], []).append((int(r[0]), int(r[-1])))
+        for key, points in series.items():
+            axis.plot(*zip(*points), marker="o", label=f"{labels[1]} = {key}")
+        axis.set_xlabel(labels[0])
+        axis.legend(fontsize="small")
+    axis.set_ylabel(metric)
+    axis.set_title(model)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def zoo_command(args: argparse.Namespace) -> str:
+    rows = []
+    for name in zoo.names():
+        model = zoo.get(name)
+        total = model.analyze().total
+        rows.append({"name": name, "input": [str(d) for d in model.input_shape],
+                     "params": quantity(total.params), "macs": quantity(total.macs)})
+    if args.format == "json":
+        return json.dumps(rows, indent=2)
+    cells = [[r["name"], "(" + ", ".join(r["input"]) + ")", number(r["params"]["value"], args.units),
+              number(r["macs"]["value"], args.units)] for r in rows]
+    lines = table(("model", "input", "params", "MACs"), cells, right={"params", "MACs"})
+    return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
+
+
+def layers_command(args: argparse.Namespace) -> str:
     rows = []
     for ex in catalogue.examples():
         cost = ex.cost()
-        rows.append([cost.kind, " ".join(str(s) for s in ex.inputs), str(cost.params.total), str(cost.flops())])
-    return _table(rows, ["kind", "input", "params", "exact FLOPs"])
+        rows.append([cost.kind, " ".join(str(s) for s in ex.inputs), formula(cost.params.total),
+                     formula(cost.flops())])
+    lines = table(("kind", "input", "params", "exact FLOPs"), rows)
+    return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
 
 
-def explain_text(kind: str) -> str:
-    ex = catalogue.example(kind)
+def explain_command(args: argparse.Namespace) -> str:
+    ex = catalogue.example(args.kind)
     cost = ex.cost()
-    rows = [
-        ["layer", repr(ex.layer)],
-        ["input", ", ".join(str(s) for s in ex.inputs)],
-        ["output", str(cost.out_shape)],
-        ["params (weight)", str(cost.params.weight)],
-        ["params (bias)", str(cost.params.bias)],
-        ["buffers", str(cost.params.buffer_total)],
-        ["MACs", str(cost.macs)],
-        *[[f"ops: {k}", str(v)] for k, v in cost.ops.as_dict().items() if k not in ("macs",) and v != 0],
-        ["FLOPs (exact)", str(cost.flops())],
-        ["FLOPs (macs)", str(cost.flops("macs"))],
-        ["activations", str(cost.activations)],
-        *[[f"receptive field step {i + 1}", f"kernel {s.kernel}, stride {s.stride}, padding {s.padding}"]
-          for i, s in enumerate(cost.rf)],
-    ]
-    return _table(rows, ["quantity", "formula"])
+    quantities = {
+        "output": cost.out_shape, "params (weight)": cost.params.weight, "params (bias)": cost.params.bias,
+        "buffers": cost.params.buffer_total, "MACs": cost.macs,
+        **{f"ops: {k}": v for k, v in cost.ops.as_dict().items() if k != "macs" and v != 0},
+        "FLOPs (exact)": cost.flops(), "FLOPs (macs)": cost.flops("macs"), "activations": cost.activations,
+    }
+    if args.format == "json":
+        return json.dumps({"kind": cost.kind, "layer": repr(ex.layer), "input": [str(s) for s in ex.inputs],
+                           **{k: ([str(d) for d in v] if isinstance(v, Shape) else quantity(v))
+                              for k, v in quantities.items()}}, indent=2)
+    if args.format == "markdown":
+        return cost.to_markdown()
+    if args.format == "latex":
+        return cost.to_latex()
+    rows = [["layer", repr(ex.layer)], ["input", ", ".join(str(s) for s in ex.inputs)],
+            *[[k, str(v) if isinstance(v, Shape) else formula(v)] for k, v in quantities.items()],
+            *[[f"receptive field step {i + 1}", f"kernel {s.kernel}, stride {s.stride}, padding {s.padding}"]
+              for i, s in enumerate(cost.rf)]]
+    lines = table(("quantity", "formula"), rows)
+    return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
+
+
+# -- the parser -----------------------------------------------------------------
+def _analysis_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--input", metavar="C,H,W", help="input shape, e.g. 3,224,224 or 3,H,W (default: the model's)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="bind symbols, e.g. --set H=224 or --set H=W=224 (repeatable)")
+    parser.add_argument("--convention", default="exact", help="FLOP convention: exact, macs, flops2, ...")
+    parser.add_argument("--floor", choices=FLOOR_MODES, default="exact",
+                        help="exact keeps floors; divisible assumes exact division (polynomials)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="symcost", description="Exact symbolic costs of neural networks.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    report = sub.add_parser("report", help="a network's cost: per-layer table and totals")
+    report.add_argument("model", metavar="MODEL_OR_FILE", help="a zoo name (symcost zoo) or a .yaml/.json spec")
+    _analysis_options(report)
+    report.add_argument("--format", choices=FORMATS, default="text")
+    report.add_argument("--units", action="store_true", help="K/M/G units instead of exact numbers")
+    report.add_argument("--dtype", default="float32", help="dtype of param_bytes (float32, float16, ...)")
+    report.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    compare = sub.add_parser("compare", help="the ratio of two layers' or two models' costs")
+    compare.add_argument("a", metavar="A", help="a layer such as 'conv2d(C_out, K, padding=same)', a zoo name or a spec")
+    compare.add_argument("b", metavar="B")
+    _analysis_options(compare)
+    compare.add_argument("--metric", choices=METRICS, default="flops")
+    compare.add_argument("--break-even", metavar="SYMBOL", help="solve A = B for SYMBOL")
+    compare.add_argument("--format", choices=("text", "json"), default="text")
+    compare.add_argument("-o", "--output", metavar="FILE")
+
+    sweep_ = sub.add_parser("sweep", help="a model's cost over a grid of sizes")
+    sweep_.add_argument("model", metavar="MODEL_OR_FILE")
+    _analysis_options(sweep_)
+    sweep_.add_argument("--metric", choices=METRICS, default="macs")
+    sweep_.add_argument("--format", choices=("table", "csv"), default="table")
+    sweep_.add_argument("--units", action="store_true")
+    sweep_.add_argument("--plot", metavar="PNG", help="also plot to PNG (needs matplotlib)")
+    sweep_.add_argument("--progress", action="store_true", help="show progress on stderr")
+    sweep_.add_argument("-o", "--output", metavar="FILE")
+
+    zoo_ = sub.add_parser("zoo", help="the built-in models")
+    zoo_.add_argument("--format", choices=("text", "json"), default="text")
+    zoo_.add_argument("--units", action="store_true")
+
+    sub.add_parser("layers", help="every layer kind with its formulas")
+    explain = sub.add_parser("explain", help="every formula of one layer kind")
+    explain.add_argument("kind")
+    explain.add_argument("--format", choices=FORMATS, default="text")
+    return parser
+
+
+COMMANDS = {"report": report_command, "compare": compare_command, "sweep": sweep_command,
+            "zoo": zoo_command, "layers": layers_command, "explain": explain_command}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="symcost", description="Exact symbolic costs of neural-network layers.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("layers", help="list every layer kind with its formulas")
-    explain = sub.add_parser("explain", help="every formula of one layer kind")
-    explain.add_argument("kind")
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
-        text = layers_text() if args.command == "layers" else explain_text(args.kind)
-    except SymcostError as err:
-        print(f"symcost: error: {err}", file=sys.stderr)
+        text = COMMANDS[args.command](args)
+    except (SymcostError, RecursionError) as err:
+        message = str(err) if isinstance(err, SymcostError) else "input nested too deeply"
+        print(f"symcost: error: {message}", file=sys.stderr)
         return 2
-    print(text)
+    output = getattr(args, "output", None)
+    if output:
+        Path(output).write_text(text + "\n")
+        return 0
+    try:
+        print(text)
+    except BrokenPipeError:  # e.g. piped into head: the reader has all it wanted
+        sys.stderr.close()
     return 0
 
 

@@ -191,7 +191,16 @@ def _largest(values: list[sympy.Expr]) -> sympy.Expr:
     distinct = list(dict.fromkeys(values))
     if all(v.is_number for v in distinct):
         return max(distinct)
-    return sympy.Max(*distinct, evaluate=False) if len(distinct) > 1 else distinct[0]
+    kept = [v for v in distinct if not any(w is not v and _dominates(w, v) for w in distinct)]
+    return sympy.Max(*kept, evaluate=False) if len(kept) > 1 else kept[0]
+
+
+def _dominates(big: sympy.Expr, small: sympy.Expr) -> bool:
+    """``big >= small`` for all positive symbols: their difference is a polynomial with no negative coefficient."""
+    if big.has(sympy.floor, sympy.ceiling, sympy.Piecewise) or small.has(sympy.floor, sympy.ceiling, sympy.Piecewise):
+        return False
+    difference = sympy.expand(big - small)
+    return all(c >= 0 for c in difference.as_coefficients_dict().values()) and difference.is_polynomial()
 
 
 class Network:
