@@ -245,6 +245,7 @@ class _Builder:
             raise self.fail(path, _unknown("kind", kind, [*kinds(), *CONTAINERS])) from None
         fields = [f for f in dataclasses.fields(cls) if f.init and f.name not in ("name", "source")]
         allowed = [f.name for f in fields]
+        types = {f.name: str(f.type) for f in fields}
         arguments = {}
         for key, value in item.items():
             if key in ("kind", "name"):
@@ -253,6 +254,8 @@ class _Builder:
                 continue
             if key not in allowed:
                 raise self.fail(path, _unknown("argument", key, allowed, owner=cls.__name__))
+            if types[key] == "bool" and not isinstance(value, bool):
+                raise self.fail(f"{path}.{key}", f"{key} must be true or false, got {_kind_of(value)}")
             arguments[key] = self.argument(value, f"{path}.{key}", key)
         missing = [f.name for f in fields if f.name not in arguments
                    and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
@@ -271,6 +274,9 @@ class _Builder:
             return tuple(None if v is None else self.argument(v, path, argument) for v in value)
         if isinstance(value, str) and value in WORDS.get(argument, ()):
             return value
+        if isinstance(value, str) and argument in WORDS and value.isidentifier() and value not in self.names:
+            words = ", ".join(repr(w) for w in WORDS[argument])
+            raise self.fail(path, f"{argument} must be a number, an expression or one of {words}, got {value!r}")
         if isinstance(value, float):
             if not math.isfinite(value):
                 raise self.fail(path, f"must be a finite number, got {value}")
@@ -316,6 +322,8 @@ def _unknown(what: str, given: str, valid: list[str], owner: str | None = None) 
 def _kind_of(value: object) -> str:
     if value is None:
         return "nothing"
-    if isinstance(value, (dict, list)):
-        return f"a {'mapping' if isinstance(value, dict) else 'list'}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return f"a list of {len(value)}" if value else "an empty list"
     return f"{type(value).__name__} {value!r}"[:80]

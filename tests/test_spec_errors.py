@@ -1,0 +1,169 @@
+"""A corpus of bad spec files: each one gives one line naming the file, the path and the rule, exit 2.
+
+None of them may run code (the corpus tries ``os.system('touch ...')`` in
+several ways; the sentinel must never appear, and ``os.system``,
+``subprocess`` and ``eval``/``exec`` are booby-trapped while they load) or
+take more than a second.
+"""
+
+import builtins
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from symcost.cli import main
+
+CORPUS = Path(__file__).parent / "spec_errors"
+SENTINEL = Path("/tmp/symcost-pwned")
+
+#: file -> the fragment of its one-line error (after "symcost: error: FILE: ").
+EXPECTED = {
+    # malformed, empty
+    "empty.yaml": "is empty; a spec needs at least 'layers'",
+    "comments_only.yaml": "is empty",
+    "malformed_indent.yaml": "malformed YAML: line 3: expected <block end>",
+    "malformed_unclosed.yaml": "malformed YAML: line 2: expected ',' or '}'",
+    "malformed_trailing_comma.json": "malformed JSON: line 1 column 30",
+    "malformed_unclosed.json": "malformed JSON: line 1 column 29: Expecting ',' delimiter",
+    "empty.json": "malformed JSON: line 1 column 1: Expecting value",
+    "json_nan.json": "NaN is not a number spec files accept",
+    "json_infinity.json": "Infinity is not a number spec files accept",
+    "not_utf8.yaml": "is not UTF-8 text",
+    "wrong_suffix.txt": "spec files end in .yaml, .yml or .json",
+    "top_level_list.yaml": "must be a mapping with name, input, symbols, layers, got a list of 1",
+    "top_level_scalar.yaml": "must be a mapping with name, input, symbols, layers, got str 'hello'",
+    "no_layers.yaml": "has no 'layers'",
+    "layers_empty.yaml": "layers: must be a non-empty list of layers, got an empty list",
+    "layers_mapping.yaml": "layers: must be a non-empty list of layers, got a mapping",
+    "unknown_top_key.yaml": "the spec has no key 'layer'; did you mean 'layers'?",
+    # YAML that tries to build Python objects, or to expand exponentially
+    "python_tag.yaml": "could not determine a constructor for the tag 'tag:yaml.org,2002:python/object/apply:os.system'",
+    "python_name_tag.yaml": "could not determine a constructor for the tag 'tag:yaml.org,2002:python/name:os.system'",
+    "billion_laughs.yaml": "line 2: YAML aliases (*a) are not allowed",
+    "recursive_anchor.yaml": "YAML aliases (*a) are not allowed",
+    "deep_yaml.yaml": "malformed YAML: nested too deeply",
+    "deep_json.json": "malformed JSON: nested too deeply",
+    "deep_containers.yaml": "containers are nested deeper than 32 levels",
+    "too_many_layers.yaml": "layers[10000]: a spec may hold at most 10,000 layers",
+    # unknown kinds and arguments, wrong types
+    "unknown_kind.yaml": "layers[0]: unknown kind 'conv3d'; did you mean 'Conv2d'?",
+    "kind_missing.yaml": "layers[0]: needs a 'kind' (text), got nothing",
+    "kind_not_text.yaml": "layers[0]: needs a 'kind' (text), got int 3",
+    "layer_not_mapping.yaml": "layers[0]: must be a mapping with a 'kind', got str 'relu'",
+    "unknown_argument.yaml": "layers[0]: Conv2d has no argument 'strides'; did you mean 'stride'?",
+    "misspelt_argument.yaml": "Conv2d has no argument 'out_channel'; did you mean 'out_channels'?",
+    "missing_required.yaml": "layers[0]: Conv2d needs 'kernel_size'",
+    "container_unknown_key.yaml": "layers[0]: residual has no key 'bodies'; did you mean 'body'?",
+    "residual_no_body.yaml": "layers[0]: residual needs 'body'",
+    "concat_one_branch.yaml": "layers[0].branches: must be a list of two or more layer lists, got a list of 1",
+    "repeat_no_times.yaml": "layers[0].times: times is missing or null",
+    "bool_for_int.yaml": "layers[0]: Conv2d: kernel_size must be an int or a SymPy expression, got the bool True",
+    "text_for_bool.yaml": "layers[0].bias: bias must be true or false, got str 'maybe'",
+    "float_kernel.yaml": "layers[0]: Conv2d: kernel_size must be exact, got the float 3.5",
+    "triple_kernel.yaml": "layers[0].kernel_size: must be one value or a (height, width) pair, got 3 values",
+    "mapping_value.yaml": "layers[0].stride: stride must be an integer, a symbol or an expression, got a mapping",
+    "null_value.yaml": "layers[0].out_channels: out_channels is missing or null",
+    "padding_word.yaml": "layers[0].padding: padding must be a number, an expression or one of 'same', 'valid', got 'full'",
+    "name_not_text.yaml": "layers[0]: name must be non-empty text, got a list of 1",
+    "input_not_list.yaml": "input: must be a list of 1 to 3 sizes such as [3, H, W], got int 224",
+    "input_four_dims.yaml": "input: must be a list of 1 to 3 sizes such as [3, H, W], got a list of 4",
+    "symbols_number.yaml": "symbols: must be a list of names or a mapping, got int 5",
+    "symbol_bad_name.yaml": "symbols.1x: symbol name must be letters, digits and underscores starting with a letter",
+    # negative, zero and huge values
+    "zero_out_channels.yaml": "layers[0]: Conv2d: out_channels must be a positive integer, got 0",
+    "negative_stride.yaml": "layers[0]: Conv2d: stride must be a positive integer, got -1",
+    "negative_padding.yaml": "layers[0]: Conv2d: padding must be an integer >= 0, got -2",
+    "zero_kernel.yaml": "layers[0]: Conv2d: kernel_size must be a positive integer, got 0",
+    "zero_repeat.yaml": "layers[0]: Repeat: times must be a positive integer, got 0",
+    "input_zero.yaml": "input: Shape: entry 1 must be a positive integer, got 0",
+    "dropout_p_two.yaml": "layers[0]: Dropout: p must be in [0, 1], got 2",
+    "huge_int.yaml": "layers[0].out_channels: out_channels must be at most 10**18 in size, got a 31-digit number",
+    "huge_expression.yaml": "layers[0].out_channels: '10**30': numbers must be at most 10**18",
+    "huge_product.yaml": "'1000000000*1000000000*1000': numbers must be at most 10**18",
+    "groups_not_dividing.yaml": "layers[0]: Conv2d: groups must divide out_channels (8), got 3",
+    "pool_padding_too_big.yaml": "layers[0]: MaxPool2d: padding must be at most half the kernel size (1)",
+    # junctions and kernels that do not fit
+    "residual_channel_mismatch.yaml":
+        'layers[0]: residual "0.add": body output (16, 32, 32) and shortcut output (3, 32, 32) do not match',
+    "residual_stride_mismatch.yaml":
+        'layers[0]: residual "0.add": body output (8, 16, 16) and shortcut output (8, 32, 32) do not match',
+    "concat_spatial_mismatch.yaml":
+        'layers[0]: concat "0.concat": branch outputs (8, 32, 32) and (8, 30, 30) differ outside the channels',
+    "kernel_larger_than_input.yaml":
+        'layers[0]: layer 0 "0" (Conv2d) on input (3, 4, 4): Conv2d: kernel_size does not fit in the padded input',
+    "linear_without_flatten.yaml": 'layers[1]: layer 1 "1" (Linear) on input (8, 6, 6): Linear: expects a vector',
+    # expressions that try to run code, or to be expensive
+    "expr_import.yaml": "may only use integers, names, + - * / // ** and parentheses, not function calls",
+    "expr_json_system.json": "not function calls",
+    "expr_call.yaml": "'print(1)': may only use integers, names, + - * / // ** and parentheses, not function calls",
+    "expr_attribute.yaml": "'C.__class__': may only use integers, names, + - * / // ** and parentheses, not attribute access",
+    "expr_json_dunder.json": "'().__class__.__mro__': may only use",
+    "expr_lambda.yaml": "'lambda: 3': may only use integers, names, + - * / // ** and parentheses, not lambdas",
+    "expr_subscript.yaml": "not subscripts",
+    "expr_comprehension.yaml": "not comprehensions",
+    "expr_walrus.yaml": "not assignments",
+    "expr_fstring.yaml": "not f-strings",
+    "expr_modulo.yaml": "not the operator Mod",
+    "expr_string_literal.yaml": "str literals are not allowed",
+    "expr_float_huge.yaml": "'1e400': floats are not allowed; write exact fractions such as 3/4",
+    "expr_float_half.yaml": "'0.5*C': floats are not allowed",
+    "expr_deep.yaml": "is nested deeper than 24 levels",
+    "expr_long.yaml": "is longer than 200 characters",
+    "expr_pow_tower.yaml": "'9**9**9': exponents must be at most 64",
+    "expr_symbolic_exponent.yaml": "'2**C': exponents must be integers",
+    "expr_div_zero.yaml": "'C/0': divides by zero",
+    "expr_unknown_symbol.yaml": "unknown symbol 'C_inn'; did you mean 'C_in'? declare it under 'symbols:'",
+    "expr_syntax.yaml": "'2 +* 3': is not an arithmetic expression",
+}
+
+
+def test_the_corpus_is_complete_and_large_enough():
+    assert sorted(EXPECTED) == sorted(p.name for p in CORPUS.iterdir())
+    assert len(EXPECTED) >= 50
+
+
+@pytest.fixture
+def booby_traps(monkeypatch):
+    """Anything that would run code fails the test loudly."""
+    def trap(*args, **kwargs):
+        raise AssertionError(f"code execution attempted: {args!r:.80}")
+
+    monkeypatch.setattr(os, "system", trap)
+    monkeypatch.setattr(subprocess, "Popen", trap)
+    monkeypatch.setattr(builtins, "eval", trap)
+    monkeypatch.setattr(builtins, "exec", trap)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_bad_spec_gives_one_line_and_exit_2(name, capsys, booby_traps):
+    SENTINEL.unlink(missing_ok=True)
+    start = time.perf_counter()
+    status = main(["report", str(CORPUS / name)])
+    elapsed = time.perf_counter() - start
+    out, err = capsys.readouterr()
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith(f"symcost: error: {name}: "), err
+    assert EXPECTED[name] in err, err
+    assert elapsed < 1.0, f"{name} took {elapsed:.2f} s"
+    assert not SENTINEL.exists()
+
+
+@pytest.mark.parametrize("name", ["expr_import.yaml", "python_tag.yaml", "billion_laughs.yaml", "deep_json.json"])
+def test_bad_spec_from_the_shell_has_no_traceback(name):
+    SENTINEL.unlink(missing_ok=True)
+    done = subprocess.run([sys.executable, "-m", "symcost", "report", str(CORPUS / name)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+    assert not SENTINEL.exists()
+
+
+def test_oversized_spec_is_refused_before_reading(tmp_path, capsys):
+    big = tmp_path / "big.yaml"
+    big.write_text("layers:\n" + "  - {kind: relu}  # padding the file out\n" * 30000)
+    assert main(["report", str(big)]) == 2
+    assert "spec files may be at most 1,000,000" in capsys.readouterr().err
