@@ -215,8 +215,9 @@ class _Builder:
         if kind == "sequential":
             inner = self.sequence(item["layers"], f"{path}.layers", depth + 1)
             return Sequential(*inner.children, name=name, source=path)
-        if kind == "residual":
-            body = self.sequence(item["body"], f"{path}.body", depth + 1)
+        if kind == "residual":  # the body is transparent: rows read block1.conv2, as DESIGN.md names them
+            body = Sequential(*self.sequence(item["body"], f"{path}.body", depth + 1).children, name="",
+                              source=f"{path}.body")
             shortcut = (self.sequence(item["shortcut"], f"{path}.shortcut", depth + 1)
                         if item.get("shortcut") is not None else None)
             join = self.text(item.get("join", "add"), f"{path}.join")
