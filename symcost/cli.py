@@ -26,7 +26,7 @@ from . import catalogue, spec, zoo
 from .compare import break_even, metric_of, ratio
 from .containers import Model
 from .display import formula, number
-from .errors import SpecError, SymcostError
+from .errors import SymcostError, with_context
 from .evaluate import substitute
 from .expressions import parse
 from .floors import FLOOR_MODES
@@ -145,10 +145,6 @@ def _call_value(text: str, node: ast.AST) -> object:
     return segment if segment is not None else ""
 
 
-def convention_name(args: argparse.Namespace) -> str:
-    return args.convention
-
-
 # -- commands -------------------------------------------------------------------
 def report_command(args: argparse.Namespace) -> str:
     model, label = load_model(args.model)
@@ -171,8 +167,6 @@ def report_command(args: argparse.Namespace) -> str:
 
 def _from_file(err: SymcostError, label: str) -> SymcostError:
     """Analysis errors of a spec file lead with the file, as its loading errors do."""
-    from .errors import with_context
-
     return err if str(err).startswith(f"{label}:") else with_context(err, label)
 
 
@@ -242,10 +236,9 @@ def sweep_command(args: argparse.Namespace) -> str:
     left = sorted(s.name for s in expr.free_symbols if s.name not in axes)
     if left:
         raise UsageError(f"sweep: {', '.join(left)} still free; give each a --set")
-    for assumption_check in groups.values():  # divisible mode: refuse off-grid points up front
-        for values in [ranges[assumption_check[0]]]:
-            for v in {values[0], values[-1]}:
-                report.check_assumptions({n: v for n in assumption_check})
+    for values, names in groups.items():  # divisible mode: refuse off-grid sizes before sweeping
+        for value in values:
+            report.check_assumptions({name: value for name in names})
     result = sweep(expr, exact=True, progress=args.progress or None, **{n: v for n, v in axes.items()})
     labels = [" = ".join(groups[tuple(axes[n])]) for n in axes]
     rows = [[*(str(point[n]) for n in axes), str(value)] for point, value in result.rows()]

@@ -69,3 +69,11 @@ def with_context(err: SymcostError, context: str) -> SymcostError:
 
 class SpecError(ValueError, SymcostError):
     """A spec file that cannot be read as a network: one line with the file, the path and the rule."""
+
+
+class TemplateError(ValueError, SymcostError):
+    """A template cannot be rendered: a syntax error, a missing variable, an unreadable file."""
+
+
+class TemplateSecurityError(TemplateError):
+    """A user's template reached for Python internals, which the sandbox forbids."""
