@@ -62,7 +62,9 @@ def input_shape(args: argparse.Namespace, model: Model, symbolic: bool) -> Shape
     """``--input``, else (C, H, W) when sizes are bound or swept, else the model's design input."""
     if args.input:
         return parse_input(args.input)
-    if symbolic and model.input_shape is not None and model.input_shape.is_feature_map:
+    if model.input_shape is None:
+        raise UsageError(f"{model.name}: has no 'input'; give one with --input, e.g. --input 3,H,W")
+    if symbolic and model.input_shape.is_feature_map:
         return Shape(model.input_shape.C, known()["H"], known()["W"])
     return None
 
@@ -179,7 +181,7 @@ def compare_command(args: argparse.Namespace) -> str:
             subjects.append((text, metric_of(parse_layer(text), args.metric, shape, args.convention)))
         else:
             model, label = load_model(text)
-            shape = parse_input(args.input) if args.input else None
+            shape = input_shape(args, model, symbolic=False)
             try:
                 report = model.analyze(shape, args.convention, floor=args.floor)
             except SymcostError as err:
