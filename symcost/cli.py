@@ -126,7 +126,7 @@ def parse_layer(text: str) -> Layer:
         cls = spec.layer_class(call.func.id)
     except SymcostError:
         return builder.layer(call.func.id, item, "layer")
-    positional = [f.name for f in spec.dataclasses.fields(cls) if f.init and f.name not in ("name", "source")]
+    positional = [f.name for f in cls.arguments()]
     if len(call.args) > len(positional):
         raise UsageError(f"{text!r}: {cls.__name__} takes at most {len(positional)} positional arguments")
     pairs = list(zip(positional, call.args)) + [(k.arg, k.value) for k in call.keywords]

@@ -244,7 +244,7 @@ class _Builder:
             cls = layer_class(kind)
         except UnknownLayerError:
             raise self.fail(path, _unknown("kind", kind, [*kinds(), *CONTAINERS])) from None
-        fields = [f for f in dataclasses.fields(cls) if f.init and f.name not in ("name", "source")]
+        fields = cls.arguments()
         allowed = [f.name for f in fields]
         types = {f.name: str(f.type) for f in fields}
         arguments = {}
