@@ -2,6 +2,7 @@
 
 from .analysis import big_o, elasticity, leading_term, limit
 from .compare import break_even, ratio
+from .comparison import Comparison, comparison
 from .containers import Concat, Model, Repeat, Residual, Sequential
 from .conventions import Convention, count_flops, get_convention
 from .cost import Cost, OpCounts, Params, RFStep
@@ -19,6 +20,9 @@ from .layers import *  # noqa: F401,F403  (every registered layer kind)
 from .layers import __all__ as _layer_names
 from .registry import kinds, layer_class
 from .evaluate import evaluate, substitute
+from .derivation import Derivation, derive
+from .errors import TemplateError, TemplateSecurityError
+from .render import render
 from .network import Assumption, Report
 from .receptive_field import ReceptiveField
 from .shape import Shape
@@ -34,6 +38,7 @@ __all__ = [
     "UnknownConventionError", "UnknownLayerError", "UnknownModelError", "DivisibilityError",
     "Assumption", "Sweep", "zoo",
     "count_flops", "get_convention", "kinds", "layer_class",
+    "Comparison", "comparison", "Derivation", "derive", "render", "TemplateError", "TemplateSecurityError",
     "ratio", "break_even", "limit", "leading_term", "big_o", "elasticity", "evaluate", "substitute", "sweep",
     *_layer_names,
 ]

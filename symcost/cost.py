@@ -210,6 +210,29 @@ class Cost:
             f"macs={self.macs}, flops={self.flops()})"
         )
 
+    # -- rendering (symcost.render) and Jupyter display (symcost.rich), imported when used --
+    def to_latex(self, template: object = None, standalone: bool = False, **options: object) -> str:
+        """This cost's derivation as an ``align*`` block; ``values={"W": 224}`` puts numbers in."""
+        from .render import to_latex
+
+        return to_latex(self, template, standalone, **options)
+
+    def to_markdown(self, template: object = None, **options: object) -> str:
+        """This cost's derivation as a Markdown table (formulas in ``$...$``)."""
+        from .render import to_markdown
+
+        return to_markdown(self, template, **options)
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict:
+        from .rich import mimebundle
+
+        return mimebundle(self, include, exclude)
+
+    def _repr_latex_(self) -> str | None:
+        from .rich import latex_math
+
+        return latex_math(self)
+
 
 def chain(kind: str, costs: list[Cost]) -> Cost:
     """The cost of ``costs`` applied one after another, as one record."""

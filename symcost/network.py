@@ -181,6 +181,29 @@ class Report:
             rf=self.rf.subs(values, **by_name),
         )
 
+    # -- rendering (symcost.render) and Jupyter display (symcost.rich), imported when used --
+    def to_latex(self, template: object = None, standalone: bool = False, **options: object) -> str:
+        """A booktabs table of the rows, grouped by container, with totals.
+
+        Options: ``columns`` (``"symbolic"``, ``"numeric"``, ``"both"``),
+        ``values``, ``metric`` (``"flops"``, ``"macs"``), ``units``, ``group``,
+        ``longtable``, ``caption``, ``label`` (see :func:`symcost.viewmodels.table_view`).
+        """
+        from .render import to_latex
+
+        return to_latex(self, template, standalone, **options)
+
+    def to_markdown(self, template: object = None, **options: object) -> str:
+        """The table as Markdown (formulas in ``$...$``); options as :meth:`to_latex`."""
+        from .render import to_markdown
+
+        return to_markdown(self, template, **options)
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict:
+        from .rich import mimebundle
+
+        return mimebundle(self, include, exclude)
+
 
 def _largest(values: list[sympy.Expr]) -> sympy.Expr:
     """The maximum of ``values``; a symbolic one stays an unevaluated ``Max`` of the distinct values.

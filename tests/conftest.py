@@ -4,3 +4,9 @@ import importlib.util
 
 # torch_models.py defines reference networks in torch.nn for the zoo tests.
 collect_ignore = [] if importlib.util.find_spec("torch") else ["torch_models.py"]
+
+
+def pytest_addoption(parser):
+    """``--regenerate-golden`` rewrites tests/golden/ from the current renderings (or SYMCOST_REGENERATE_GOLDEN=1)."""
+    parser.addoption("--regenerate-golden", action="store_true", default=False,
+                     help="rewrite the golden files of tests/test_render.py instead of comparing with them")

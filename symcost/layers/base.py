@@ -11,7 +11,7 @@ come from the shape::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
 from ..cost import Cost
@@ -24,9 +24,16 @@ class Layer:
     name: str | None = field(default=None, kw_only=True)
     #: where the layer was written (a spec file's ``layers[3].body[1]``), for error messages
     source: str | None = field(default=None, kw_only=True, compare=False, repr=False)
+    #: how the layer was called when imported from torch: "module", "function", "method" or "operator"
+    origin: str = field(default="module", kw_only=True, compare=False, repr=False)
 
     #: how many input tensors the layer takes (``None``: two or more)
     arity: ClassVar[int | None] = 1
+
+    @classmethod
+    def arguments(cls) -> list:
+        """The dataclass fields of the torch.nn-named arguments, in order (not name, source, origin)."""
+        return [f for f in fields(cls) if f.init and f.name not in ("name", "source", "origin")]
 
     @property
     def kind(self) -> str:
@@ -53,3 +60,26 @@ class Layer:
         if not shape.is_feature_map:
             raise ShapeError(f"{self.label}: expects a (C, H, W) feature map, got {shape}")
         return shape
+
+    # -- rendering (symcost.render) and Jupyter display (symcost.rich), imported when used --
+    def to_latex(self, template: object = None, standalone: bool = False, **options: object) -> str:
+        """This layer's derivation as an ``align*`` block, on ``shape=`` (default: its catalogue shape)."""
+        from ..render import to_latex
+
+        return to_latex(self, template, standalone, **options)
+
+    def to_markdown(self, template: object = None, **options: object) -> str:
+        """This layer's derivation as a Markdown table, on ``shape=`` (default: its catalogue shape)."""
+        from ..render import to_markdown
+
+        return to_markdown(self, template, **options)
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict:
+        from ..rich import mimebundle
+
+        return mimebundle(self, include, exclude)
+
+    def _repr_latex_(self) -> str | None:
+        from ..rich import latex_math
+
+        return latex_math(self)
