@@ -21,13 +21,14 @@ import sympy
 from .compare import METRICS, break_even, metric_of, reduced
 from .conventions import get_convention
 from .cost import Cost
+from .displayable import Displayable
 from .errors import InvalidArgumentError
 from .layers.base import Layer
 from .shape import Shape
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(Displayable):
     """``metric`` of ``a`` and of ``b``, ``ratio = a/b`` in lowest terms, and optionally
     the positive values of ``symbol`` where both cost the same (``break_even``)."""
 
@@ -39,28 +40,6 @@ class Comparison:
     labels: tuple[str, str] = ("a", "b")
     symbol: sympy.Symbol | None = None
     break_even: tuple[sympy.Expr, ...] = ()
-
-    def to_latex(self, template: object = None, standalone: bool = False, **options: object) -> str:
-        """Both formulas, the ratio and the break-even as an ``align*`` block."""
-        from .render import to_latex
-
-        return to_latex(self, template, standalone, **options)
-
-    def to_markdown(self, template: object = None, **options: object) -> str:
-        """The comparison as Markdown, formulas in ``$...$``."""
-        from .render import to_markdown
-
-        return to_markdown(self, template, **options)
-
-    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict:
-        from .rich import mimebundle
-
-        return mimebundle(self)
-
-    def _repr_latex_(self) -> str:
-        from .rich import latex_math
-
-        return latex_math(self)
 
 
 def _label(subject: object, default: str) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, fields, replace
 import sympy
 
 from .errors import ShapeError
+from .displayable import Displayable
 from .evaluate import substitute
 from .shape import Shape
 
@@ -155,7 +156,7 @@ class RFStep:
 
 
 @dataclass(frozen=True)
-class Cost:
+class Cost(Displayable):
     """What one layer costs on given input shape(s). See the module docstring."""
 
     kind: str
@@ -209,29 +210,6 @@ class Cost:
             f"Cost({self.kind}: {inputs} -> {self.out_shape}, params={self.params.total}, "
             f"macs={self.macs}, flops={self.flops()})"
         )
-
-    # -- rendering (symcost.render) and Jupyter display (symcost.rich), imported when used --
-    def to_latex(self, template: object = None, standalone: bool = False, **options: object) -> str:
-        """This cost's derivation as an ``align*`` block; ``values={"W": 224}`` puts numbers in."""
-        from .render import to_latex
-
-        return to_latex(self, template, standalone, **options)
-
-    def to_markdown(self, template: object = None, **options: object) -> str:
-        """This cost's derivation as a Markdown table (formulas in ``$...$``)."""
-        from .render import to_markdown
-
-        return to_markdown(self, template, **options)
-
-    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict:
-        from .rich import mimebundle
-
-        return mimebundle(self, include, exclude)
-
-    def _repr_latex_(self) -> str | None:
-        from .rich import latex_math
-
-        return latex_math(self)
 
 
 def chain(kind: str, costs: list[Cost]) -> Cost:

@@ -31,6 +31,7 @@ import sympy
 
 from .conventions import Convention, get_convention
 from .cost import Cost
+from .displayable import Displayable
 from .errors import InvalidArgumentError, SymcostError
 from .evaluate import substitute
 from .layers.base import Layer
@@ -79,7 +80,7 @@ class Step:
 
 
 @dataclass(frozen=True)
-class Derivation:
+class Derivation(Displayable):
     """A cost in symbols (``general``), the values to substitute, and the FLOP convention.
 
     ``steps`` lists the output sizes, parameters (and buffers, when there are
@@ -135,23 +136,6 @@ class Derivation:
         steps.append(quantity("macs", "multiply-accumulates", cost.macs))
         steps.append(quantity("flops", f"FLOPs ({self.convention.name})", cost.flops(self.convention)))
         return tuple(steps)
-
-    def to_latex(self, template: object = None, standalone: bool = False, **options: object) -> str:
-        """The derivation as an ``align*`` block (see :func:`symcost.render.to_latex`)."""
-        from .render import to_latex
-
-        return to_latex(self, template, standalone, **options)
-
-    def to_markdown(self, template: object = None, **options: object) -> str:
-        """The derivation as a Markdown table, formulas in ``$...$``."""
-        from .render import to_markdown
-
-        return to_markdown(self, template, **options)
-
-    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict:
-        from .rich import mimebundle
-
-        return mimebundle(self)
 
     def __repr__(self) -> str:
         bound = ", ".join(f"{s}={v}" for s, v in self.values)

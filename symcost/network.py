@@ -22,6 +22,7 @@ import sympy
 
 from .conventions import Convention, count_flops, get_convention
 from .cost import Cost, OpCounts, Params
+from .displayable import Displayable
 from .errors import DivisibilityError, InvalidArgumentError
 from .evaluate import substitute
 from .receptive_field import INPUT, ReceptiveField
@@ -124,7 +125,7 @@ class Assumption:
 
 
 @dataclass(frozen=True)
-class Report:
+class Report(Displayable):
     """Per-leaf rows, the output shape and receptive field, and totals.
 
     ``floor`` is ``"exact"`` (every floor kept) or ``"divisible"``; a divisible
@@ -180,29 +181,6 @@ class Report:
             out_shape=self.out_shape.subs(values, **by_name),
             rf=self.rf.subs(values, **by_name),
         )
-
-    # -- rendering (symcost.render) and Jupyter display (symcost.rich), imported when used --
-    def to_latex(self, template: object = None, standalone: bool = False, **options: object) -> str:
-        """A booktabs table of the rows, grouped by container, with totals.
-
-        Options: ``columns`` (``"symbolic"``, ``"numeric"``, ``"both"``),
-        ``values``, ``metric`` (``"flops"``, ``"macs"``), ``units``, ``group``,
-        ``longtable``, ``caption``, ``label`` (see :func:`symcost.viewmodels.table_view`).
-        """
-        from .render import to_latex
-
-        return to_latex(self, template, standalone, **options)
-
-    def to_markdown(self, template: object = None, **options: object) -> str:
-        """The table as Markdown (formulas in ``$...$``); options as :meth:`to_latex`."""
-        from .render import to_markdown
-
-        return to_markdown(self, template, **options)
-
-    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict:
-        from .rich import mimebundle
-
-        return mimebundle(self, include, exclude)
 
 
 def _largest(values: list[sympy.Expr]) -> sympy.Expr:

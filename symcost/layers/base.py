@@ -15,12 +15,13 @@ from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
 from ..cost import Cost
+from ..displayable import Displayable
 from ..errors import ShapeError
 from ..shape import Shape
 
 
 @dataclass(frozen=True)
-class Layer:
+class Layer(Displayable):
     name: str | None = field(default=None, kw_only=True)
     #: where the layer was written (a spec file's ``layers[3].body[1]``), for error messages
     source: str | None = field(default=None, kw_only=True, compare=False, repr=False)
@@ -60,26 +61,3 @@ class Layer:
         if not shape.is_feature_map:
             raise ShapeError(f"{self.label}: expects a (C, H, W) feature map, got {shape}")
         return shape
-
-    # -- rendering (symcost.render) and Jupyter display (symcost.rich), imported when used --
-    def to_latex(self, template: object = None, standalone: bool = False, **options: object) -> str:
-        """This layer's derivation as an ``align*`` block, on ``shape=`` (default: its catalogue shape)."""
-        from ..render import to_latex
-
-        return to_latex(self, template, standalone, **options)
-
-    def to_markdown(self, template: object = None, **options: object) -> str:
-        """This layer's derivation as a Markdown table, on ``shape=`` (default: its catalogue shape)."""
-        from ..render import to_markdown
-
-        return to_markdown(self, template, **options)
-
-    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict:
-        from ..rich import mimebundle
-
-        return mimebundle(self, include, exclude)
-
-    def _repr_latex_(self) -> str | None:
-        from ..rich import latex_math
-
-        return latex_math(self)
