@@ -165,6 +165,8 @@ class Cost(Displayable):
     params: Params = field(default_factory=Params)
     ops: OpCounts = field(default_factory=OpCounts)
     rf: tuple[RFStep, ...] = ()
+    #: the layer that made this cost (conventions with per-kind rules read its arguments and origin)
+    layer: object = field(default=None, compare=False, repr=False)
 
     @property
     def in_shape(self) -> Shape:
@@ -183,7 +185,7 @@ class Cost(Displayable):
         """FLOPs under a convention (a preset name or a :class:`Convention`)."""
         from .conventions import count_flops
 
-        return count_flops(self.ops, convention)
+        return count_flops(self, convention)
 
     def subs(self, values: dict | None = None, /, **by_name: object) -> "Cost":
         """The same cost with symbols replaced, e.g. ``cost.subs(W=224)``: exact integers."""

@@ -15,7 +15,7 @@ children; ``analyze`` collects the rows and sums them into closed forms::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import sympy
@@ -91,6 +91,7 @@ class Totals:
     activations: sympy.Expr
     peak_activations: sympy.Expr
     convention: Convention
+    rows: tuple = field(default=(), repr=False)
 
     @property
     def params(self) -> sympy.Expr:
@@ -106,7 +107,10 @@ class Totals:
         return self.ops.macs
 
     def flops(self, convention: object = None) -> sympy.Expr:
-        return count_flops(self.ops, self.convention if convention is None else convention)
+        conv = get_convention(self.convention if convention is None else convention)
+        if conv.rules:  # weighed layer by layer
+            return sympy.Add(*(row.flops(conv) for row in self.rows))
+        return count_flops(self.ops, conv)
 
     def param_bytes(self, dtype: str = "float32", *, buffers: bool = False) -> sympy.Expr:
         """Model size in bytes: parameters (and buffers) times bytes per element."""
@@ -151,6 +155,7 @@ class Report(Displayable):
             activations=sympy.Add(*(row.activations for row in self.rows)),
             peak_activations=_largest(live) if live else self.input_shape.numel,
             convention=self.convention,
+            rows=self.rows,
         )
 
     def check_assumptions(self, values: dict | None = None, /, **by_name: object) -> None:

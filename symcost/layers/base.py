@@ -11,7 +11,7 @@ come from the shape::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import ClassVar
 
 from ..cost import Cost
@@ -52,7 +52,8 @@ class Layer(Displayable):
             raise ShapeError(f"{self.label}: takes two or more input shapes, got {len(inputs)}")
         if self.arity is not None and len(inputs) != self.arity:
             raise ShapeError(f"{self.label}: takes {self.arity} input shape(s), got {len(inputs)}")
-        return self._cost(*inputs)
+        cost = self._cost(*inputs)
+        return cost if cost.layer is not None else replace(cost, layer=self)
 
     def _cost(self, *shapes: Shape) -> Cost:
         raise NotImplementedError
