@@ -3,7 +3,7 @@
 import importlib.util
 
 # torch_models.py defines reference networks in torch.nn for the zoo tests.
-collect_ignore = [] if importlib.util.find_spec("torch") else ["torch_models.py"]
+collect_ignore = [] if importlib.util.find_spec("torch") else ["torch_models.py", "peer_runners.py"]
 
 
 def pytest_addoption(parser):

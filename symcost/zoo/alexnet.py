@@ -44,7 +44,8 @@ def alexnet(num_classes: int = 1000) -> Model:
         Linear(num_classes),
         name="classifier",
     )
-    body = Sequential(features, AdaptiveAvgPool2d(6, name="avgpool"), Flatten(name="flatten"), classifier)
+    body = Sequential(features, AdaptiveAvgPool2d(6, name="avgpool"), Flatten(name="flatten", origin="function"),
+                      classifier)
     return Model(body, name="alexnet", input_shape=Shape(3, 224, 224))
 
 
@@ -64,5 +65,5 @@ def alexnet2012(num_classes: int = 1000) -> Model:
         Linear(num_classes),
         name="classifier",
     )
-    body = Sequential(features, Flatten(name="flatten"), classifier)
+    body = Sequential(features, Flatten(name="flatten", origin="function"), classifier)
     return Model(body, name="alexnet2012", input_shape=Shape(3, 227, 227))

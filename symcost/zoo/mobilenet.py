@@ -93,7 +93,7 @@ def mobilenet_v1(alpha: object = 1, resolution: object = 224, num_classes: int =
         blocks.append(_separable(channels, _width(out, alpha), stride))
         channels = _width(out, alpha)
     body = Sequential(Sequential(*blocks, name="features"), AdaptiveAvgPool2d(1, name="avgpool"),
-                      Flatten(name="flatten"), Linear(num_classes, name="fc"))
+                      Flatten(name="flatten", origin="function"), Linear(num_classes, name="fc"))
     return Model(body, name="mobilenet_v1", input_shape=Shape(3, resolution, resolution))
 
 
@@ -127,6 +127,8 @@ def mobilenet_v2(num_classes: int = 1000, width_mult: object = 1) -> Model:
             features.append(_inverted_residual(channels, out, stride if i == 0 else 1, expand))
             channels = out
     features.append(Sequential(*_conv_bn_act(last, 1, act=ReLU6)))
-    body = Sequential(Sequential(*features, name="features"), AdaptiveAvgPool2d(1, name="avgpool"),
-                      Flatten(name="flatten"), Sequential(Dropout(0.2), Linear(num_classes), name="classifier"))
+    body = Sequential(Sequential(*features, name="features"),  # torchvision pools and flattens functionally
+                      AdaptiveAvgPool2d(1, name="adaptive_avg_pool2d", origin="function"),
+                      Flatten(name="flatten", origin="function"),
+                      Sequential(Dropout(0.2), Linear(num_classes), name="classifier"))
     return Model(body, name="mobilenet_v2", input_shape=Shape(3, 224, 224))

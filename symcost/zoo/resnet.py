@@ -75,7 +75,7 @@ def resnet(depth: int, num_classes: int = 1000) -> Model:
         Conv2d(64, 7, stride=2, padding=3, bias=False, name="conv1"), BatchNorm2d(name="bn1"), ReLU(name="relu"),
         MaxPool2d(3, stride=2, padding=1, name="maxpool"),
         *stages,
-        AdaptiveAvgPool2d(1, name="avgpool"), Flatten(name="flatten"), Linear(num_classes, name="fc"),
+        AdaptiveAvgPool2d(1, name="avgpool"), Flatten(name="flatten", origin="function"), Linear(num_classes, name="fc"),
     )
     return Model(body, name=f"resnet{depth}", input_shape=Shape(3, 224, 224))
 

@@ -48,7 +48,7 @@ def vgg(depth: int, batch_norm: bool = False, num_classes: int = 1000) -> Model:
         name="classifier",
     )
     body = Sequential(_features(CONFIGS[depth], batch_norm), AdaptiveAvgPool2d(7, name="avgpool"),
-                      Flatten(name="flatten"), classifier)
+                      Flatten(name="flatten", origin="function"), classifier)
     name = f"vgg{depth}" + ("_bn" if batch_norm else "")
     return Model(body, name=name, input_shape=Shape(3, 224, 224))
 
