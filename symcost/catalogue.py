@@ -43,6 +43,9 @@ _BUILDERS: dict[str, Callable[[], Example]] = {
     "Add": lambda: Example(L.Add(), (_MAP, _MAP)),
     "Mul": lambda: Example(L.Mul(), (_MAP, _MAP)),
     "Scale": lambda: Example(L.Scale(2, divide=True), (_MAP,)),
+    "Cat": lambda: Example(L.Cat(), (_MAP, _MAP)),
+    "Mean": lambda: Example(L.Mean((2, 3)), (_MAP,)),
+    "Pad2d": lambda: Example(L.Pad2d(P), (_MAP,)),
 }
 
 

@@ -77,3 +77,11 @@ class TemplateError(ValueError, SymcostError):
 
 class TemplateSecurityError(TemplateError):
     """A user's template reached for Python internals, which the sandbox forbids."""
+
+
+class UnsupportedModuleError(TypeError, SymcostError):
+    """A torch model holds modules or functions with no symcost counterpart; ``unsupported`` lists them all."""
+
+    def __init__(self, message: str, unsupported: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.unsupported = tuple(unsupported)

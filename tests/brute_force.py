@@ -662,6 +662,74 @@ def scale(c: Counter, x, factor=2, divide=False):
     return _map(lambda v: v / factor if divide else v * factor, x)
 
 
+def cat(c: Counter, *xs, dim=1):
+    """torch.cat of the batched tensors ``[x]`` along ``dim`` (batch is dimension 0): copies, no arithmetic."""
+    batched = [[x] for x in xs]
+    rank = len(shape_of(batched[0]))
+    axis = dim % rank
+    if axis == 0 or any(len(shape_of(b)) != rank for b in batched):
+        raise ValueError("cat joins tensors of one rank along a dimension other than the batch")
+
+    def join(parts, depth):
+        if depth == axis:
+            return [e for part in parts for e in part]
+        if len({len(p) for p in parts}) != 1:
+            raise ValueError("cat inputs differ outside the joined dimension")
+        return [join([p[i] for p in parts], depth + 1) for i in range(len(parts[0]))]
+
+    return join(batched, 0)[0]
+
+
+def mean(c: Counter, x, dim, keepdim=False):
+    """x.mean(dim, keepdim) on the batched tensor ``[x]``: per output, sum left to right, then divide."""
+    batched = [x]
+    shape = shape_of(batched)
+    axes = {d % len(shape) for d in ((dim,) if isinstance(dim, int) else dim)}
+    groups: dict[tuple, list] = {}
+    for idx in itertools.product(*(range(n) for n in shape)):
+        t = batched
+        for i in idx:
+            t = t[i]
+        key = tuple(0 if a in axes else i for a, i in enumerate(idx))
+        groups.setdefault(key, []).append(t)
+
+    def reduce(vals):
+        acc = vals[0]
+        for v in vals[1:]:
+            acc = acc + v
+        return acc / len(vals)
+
+    out_shape = tuple(1 if a in axes else n for a, n in enumerate(shape))
+    flat = [reduce(groups[key]) for key in itertools.product(*(range(n) for n in out_shape))]
+
+    def fold(values, dims):
+        if len(dims) == 1:
+            return values
+        step = len(values) // dims[0]
+        return [fold(values[k * step:(k + 1) * step], dims[1:]) for k in range(dims[0])]
+
+    out = fold(flat, out_shape)[0]
+    if keepdim:
+        return out
+    kept = [a for a in range(1, len(shape)) if a not in axes]
+
+    def squeeze(t, depth):  # drop the size-1 levels of the averaged dimensions
+        if depth == len(shape):
+            return t
+        if depth in axes:
+            return squeeze(t[0], depth + 1)
+        return [squeeze(e, depth + 1) for e in t]
+
+    return squeeze(out, 1) if kept else None
+
+
+def pad2d(c: Counter, x, padding, mode="constant"):
+    """F.pad of a (C, H, W) map by (left, right, top, bottom): constants or copied pixels, no arithmetic."""
+    left, right, top, bottom = (padding,) * 4 if isinstance(padding, int) else padding
+    fill = c.num(0.0)
+    return [_pad2d(plane, (top, left), (bottom, right), fill) for plane in x]
+
+
 # --------------------------------------------------------------------------
 # Running a layer
 # --------------------------------------------------------------------------

@@ -417,3 +417,51 @@ def test_mul_matches_brute_force(inputs):
 @given(shape=shapes(), factor=st.integers(1, 5), divide=st.booleans())
 def test_scale_matches_brute_force(shape, factor, divide):
     check(sc.Scale(factor, divide=divide), bf.scale, shape, factor=factor, divide=divide)
+
+
+@st.composite
+def cat_inputs(draw):
+    """2 to 4 shapes that agree everywhere but along ``dim`` (torch numbering, either sign)."""
+    base = draw(shapes(max_side=5))
+    rank = len(base) + 1
+    axis = draw(st.integers(1, rank - 1))
+    inputs = []
+    for _ in range(draw(st.integers(2, 4))):
+        dims = list(base)
+        dims[axis - 1] = draw(st.integers(1, 5))
+        inputs.append(tuple(dims))
+    return inputs, axis - rank if draw(st.booleans()) else axis
+
+
+@CHEAP
+@given(config=cat_inputs())
+def test_cat_matches_brute_force(config):
+    inputs, dim = config
+    if dim == 1 and all(len(s) == 3 for s in inputs):  # the default: channels of feature maps
+        check(sc.Cat(), bf.cat, *inputs)
+    else:
+        check(sc.Cat(dim), bf.cat, *inputs, dim=dim)
+
+
+@st.composite
+def mean_config(draw):
+    shape = draw(shapes(max_side=5))
+    rank = len(shape) + 1
+    axes = draw(st.lists(st.integers(1, rank - 1), min_size=1, unique=True))
+    dim = tuple(a - rank if draw(st.booleans()) else a for a in axes)
+    return shape, dim[0] if len(dim) == 1 and draw(st.booleans()) else dim, draw(st.booleans())
+
+
+@CHEAP
+@given(config=mean_config())
+def test_mean_matches_brute_force(config):
+    shape, dim, keepdim = config
+    check(sc.Mean(dim, keepdim=keepdim), bf.mean, shape, dim=dim, keepdim=keepdim)
+
+
+@CHEAP
+@given(shape=st.tuples(st.integers(1, 4), sizes, sizes),
+       padding=st.integers(0, 3) | st.tuples(*[st.integers(0, 3)] * 4),
+       mode=st.sampled_from(["constant", "replicate"]))
+def test_pad2d_matches_brute_force(shape, padding, mode):
+    check(sc.Pad2d(padding, mode=mode), bf.pad2d, shape, padding=padding, mode=mode)

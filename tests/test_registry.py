@@ -13,6 +13,7 @@ EXPECTED_KINDS = {
     "ReLU", "ReLU6", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardswish", "Hardsigmoid",
     "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
     "Flatten", "Dropout", "Identity", "Upsample", "Add", "Mul", "Scale",
+    "Cat", "Mean", "Pad2d",
 }
 
 

@@ -4,10 +4,13 @@ from .activations import GELU, Hardsigmoid, Hardswish, LeakyReLU, ReLU, ReLU6, S
 from .adaptive_pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d
 from .base import Layer
 from .batchnorm import BatchNorm2d
+from .cat import Cat
 from .conv import Conv2d
 from .conv_transpose import ConvTranspose2d
 from .elementwise import Add, Mul, Scale
 from .linear import Linear
+from .mean import Mean
+from .padding import Pad2d
 from .passthrough import Dropout, Identity
 from .pooling import AvgPool2d, MaxPool2d
 from .reshape import Flatten
@@ -20,4 +23,5 @@ __all__ = [
     "ReLU", "ReLU6", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardswish", "Hardsigmoid",
     "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
     "Flatten", "Dropout", "Identity", "Upsample", "Add", "Mul", "Scale",
+    "Cat", "Mean", "Pad2d",
 ]
