@@ -58,6 +58,29 @@ def load_model(name: str) -> tuple[Model, str]:
     return zoo.get(name), name
 
 
+def load_torch_model(target: str, args: argparse.Namespace) -> tuple[Model, str]:
+    """``package.module:factory``: imports the module (running its code) and converts ``factory()``."""
+    import importlib
+    import os
+
+    module_name, _, factory_name = target.partition(":")
+    if not module_name or not factory_name.isidentifier():
+        raise UsageError(f"--from-torch {target!r}: write MODULE:FACTORY, e.g. mypkg.models:resnet")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise UsageError(f"--from-torch {target!r}: cannot import {module_name!r}: {err}") from None
+    factory = getattr(module, factory_name, None)
+    if not callable(factory):
+        raise UsageError(f"--from-torch {target!r}: {module_name} has no callable {factory_name!r}")
+    from .from_torch import from_torch
+
+    shape = parse_input(args.input) if args.input else None
+    return from_torch(factory(), shape, name=factory_name), target
+
+
 def input_shape(args: argparse.Namespace, model: Model, symbolic: bool) -> Shape | None:
     """``--input``, else (C, H, W) when sizes are bound or swept, else the model's design input."""
     if args.input:
@@ -149,7 +172,9 @@ def _call_value(text: str, node: ast.AST) -> object:
 
 # -- commands -------------------------------------------------------------------
 def report_command(args: argparse.Namespace) -> str:
-    model, label = load_model(args.model)
+    if (args.model is None) == (args.from_torch is None):
+        raise UsageError("report takes a MODEL_OR_FILE or --from-torch MODULE:FACTORY (one of them)")
+    model, label = load_torch_model(args.from_torch, args) if args.from_torch else load_model(args.model)
     values = parse_settings(args.set)
     shape = input_shape(args, model, symbolic=bool({"H", "W"} & set(values)))
     try:
@@ -351,7 +376,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     report = sub.add_parser("report", help="a network's cost: per-layer table and totals")
-    report.add_argument("model", metavar="MODEL_OR_FILE", help="a zoo name (symcost zoo) or a .yaml/.json spec")
+    report.add_argument("model", metavar="MODEL_OR_FILE", nargs="?",
+                        help="a zoo name (symcost zoo) or a .yaml/.json spec")
+    report.add_argument("--from-torch", metavar="MODULE:FACTORY",
+                        help="import MODULE (this runs its code) and convert the torch.nn.Module FACTORY() returns")
     _analysis_options(report)
     report.add_argument("--format", choices=FORMATS, default="text")
     report.add_argument("--units", action="store_true", help="K/M/G units instead of exact numbers")
