@@ -27,6 +27,9 @@ from .network import Assumption, Report
 from .receptive_field import ReceptiveField
 from .shape import Shape
 from .sweep import Sweep, sweep
+from .graph import Dim, Graph, Node
+from .from_torch import from_torch, register_torch
+from .errors import UnsupportedModuleError
 from . import zoo  # noqa: E402  (built from the layers and containers above)
 
 __version__ = "0.1.0"
@@ -40,5 +43,6 @@ __all__ = [
     "count_flops", "get_convention", "kinds", "layer_class",
     "Comparison", "comparison", "Derivation", "derive", "render", "TemplateError", "TemplateSecurityError",
     "ratio", "break_even", "limit", "leading_term", "big_o", "elasticity", "evaluate", "substitute", "sweep",
+    "Graph", "Node", "Dim", "from_torch", "register_torch", "UnsupportedModuleError",
     *_layer_names,
 ]
