@@ -78,7 +78,7 @@ def load_torch_model(target: str, args: argparse.Namespace) -> tuple[Model, str]
     from .from_torch import from_torch
 
     shape = parse_input(args.input) if args.input else None
-    return from_torch(factory(), shape, name=factory_name), target
+    return from_torch(factory(), shape), target
 
 
 def input_shape(args: argparse.Namespace, model: Model, symbolic: bool) -> Shape | None:
