@@ -41,6 +41,11 @@ CASES = [
     ("resnet50-224", lambda: torch_models.resnet(50), sc.zoo.resnet50, (3, 224, 224)),
     ("mobilenet_v2-224", torch_models.mobilenet_v2, sc.zoo.mobilenet_v2, (3, 224, 224)),
     ("mobilenet_v2-193x161", torch_models.mobilenet_v2, sc.zoo.mobilenet_v2, (3, 193, 161)),
+    # the same, converted from torch rather than taken from the zoo
+    ("from_torch-resnet18-193x161", lambda: torch_models.resnet(18),
+     lambda: sc.from_torch(torch_models.resnet(18)), (3, 193, 161)),
+    ("from_torch-mobilenet_v2-224", torch_models.mobilenet_v2,
+     lambda: sc.from_torch(torch_models.mobilenet_v2()), (3, 224, 224)),
 ]
 
 
