@@ -182,3 +182,12 @@ def test_command_errors_are_one_line_exit_2(argv, fragment, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("symcost: error: ") and err.count("\n") == 1 and fragment in err, err
+
+
+def test_sweep_plot_writes_a_png(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    target = tmp_path / "macs.png"
+    run(capsys, "sweep", "resnet18", "--set", "H=W=96:160:32", "--plot", str(target))
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    run(capsys, "sweep", "resnet18", "--set", "H=96,128", "--set", "W=64,96", "--plot", str(target))
+    assert target.stat().st_size > 1000
