@@ -25,7 +25,7 @@ import sympy
 from . import catalogue, spec, zoo
 from .compare import break_even, metric_of, ratio
 from .containers import Model
-from .display import formula, number
+from .display import formula, number, with_units
 from .errors import SymcostError, with_context
 from .evaluate import substitute
 from .expressions import parse
@@ -304,8 +304,12 @@ def _plot(path: str, labels: list[str], rows: list[list[str]], metric: str, mode
             axis.plot(*zip(*points), marker="o", label=f"{labels[1]} = {key}")
         axis.set_xlabel(labels[0])
         axis.legend(fontsize="small")
-    axis.set_ylabel(metric)
+    from matplotlib.ticker import FuncFormatter
+
+    axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: with_units(sympy.Integer(round(value)))))
+    axis.set_ylabel({"macs": "MACs", "flops": "FLOPs"}.get(metric, metric))
     axis.set_title(model)
+    axis.grid(alpha=0.3)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
