@@ -211,7 +211,7 @@ def compare_command(args: argparse.Namespace) -> str:
                 report = model.analyze(shape, args.convention, floor=args.floor)
             except SymcostError as err:
                 raise _from_file(err, label) from None
-            subjects.append((text, _total(report, args.metric)))
+            subjects.append((text, metric_of(report, args.metric, convention=args.convention)))
     (name_a, a), (name_b, b) = subjects
     a, b = substitute(a, values), substitute(b, values)
     result = {"a": name_a, "b": name_b, "metric": args.metric, "convention": args.convention,
@@ -237,12 +237,6 @@ def _cell(q: dict, expr: sympy.Expr) -> str:
     return number(q["value"]) if q["value"] is not None else formula(expr)
 
 
-def _total(report, metric: str) -> sympy.Expr:
-    total = report.total
-    return {"params": total.params, "macs": total.macs, "flops": total.flops(),
-            "activations": total.activations}[metric]
-
-
 def sweep_command(args: argparse.Namespace) -> str:
     model, label = load_model(args.model)
     ranges = parse_settings(args.set, ranges=True)
@@ -253,7 +247,7 @@ def sweep_command(args: argparse.Namespace) -> str:
         report = model.analyze(shape, args.convention, floor=args.floor)
     except SymcostError as err:
         raise _from_file(err, label) from None
-    expr = _total(report, args.metric)
+    expr = metric_of(report, args.metric, convention=args.convention)
     groups: dict[tuple, list[str]] = {}
     for name, values in ranges.items():
         groups.setdefault(tuple(values), []).append(name)

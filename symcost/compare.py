@@ -15,13 +15,14 @@ import sympy
 from .cost import Cost
 from .errors import InvalidArgumentError
 from .layers.base import Layer
+from .network import Report
 from .shape import Shape
 
 METRICS = ("params", "buffers", "macs", "flops", "activations")
 
 
 def metric_of(subject: object, metric: str, shape: Shape | None = None, convention: object = "exact") -> sympy.Expr:
-    """One metric of a layer (costed on ``shape``), a Cost, or an expression as is."""
+    """One metric of a layer (costed on ``shape``), a Cost, a Report's totals, or an expression as is."""
     if isinstance(subject, sympy.Expr):
         return subject
     if isinstance(subject, int) and not isinstance(subject, bool):
@@ -30,10 +31,13 @@ def metric_of(subject: object, metric: str, shape: Shape | None = None, conventi
         if shape is None:
             raise InvalidArgumentError("ratio", "shape", "is needed to cost a layer", None)
         subject = subject.cost(shape)
-    if not isinstance(subject, Cost):
-        raise InvalidArgumentError("ratio", "a/b", "must be a layer, a Cost or a SymPy expression", subject)
     if metric not in METRICS:
         raise InvalidArgumentError("ratio", "metric", f"must be one of {', '.join(METRICS)}", metric)
+    if isinstance(subject, Report):
+        total = subject.total
+        return total.flops(convention) if metric == "flops" else getattr(total, metric)
+    if not isinstance(subject, Cost):
+        raise InvalidArgumentError("ratio", "a/b", "must be a layer, a Cost, a Report or a SymPy expression", subject)
     if metric == "flops":
         return subject.flops(convention)
     if metric == "params":

@@ -9,6 +9,8 @@ Every error is a :class:`SymcostError` and also the matching built-in
         print(err)                     # Conv2d: stride must be a positive integer, got 0
 """
 
+import difflib
+
 
 class SymcostError(Exception):
     """Base class of every error symcost raises on purpose."""
@@ -85,3 +87,17 @@ class UnsupportedModuleError(TypeError, SymcostError):
     def __init__(self, message: str, unsupported: tuple[str, ...] = ()):
         super().__init__(message)
         self.unsupported = tuple(unsupported)
+
+
+def did_you_mean(given: str, valid: list[str]) -> str:
+    """``"did you mean 'stride'? "`` for the valid name closest to ``given`` (case, ``_`` and ``-`` ignored), or ``""``.
+
+    >>> did_you_mean("Strides", ["stride", "padding"])
+    "did you mean 'stride'? "
+    """
+    def key(name: str) -> str:
+        return name.replace("_", "").replace("-", "").lower()
+
+    by_key = {key(v): v for v in valid}
+    close = difflib.get_close_matches(key(given), list(by_key), n=1, cutoff=0.6)
+    return f"did you mean {by_key[close[0]]!r}? " if close else ""

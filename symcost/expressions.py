@@ -18,12 +18,11 @@ long::
 from __future__ import annotations
 
 import ast
-import difflib
 import math
 
 import sympy
 
-from .errors import SymcostError
+from .errors import SymcostError, did_you_mean
 
 #: Longest expression text accepted.
 MAX_LENGTH = 200
@@ -111,8 +110,7 @@ class _Builder:
 
     def name(self, identifier: str) -> sympy.Expr:
         if identifier not in self.names:
-            close = difflib.get_close_matches(identifier, list(self.names), n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
+            hint = did_you_mean(identifier, list(self.names))
             raise self.fail(f"unknown symbol {identifier!r}; {hint}declare it under 'symbols:'")
         return self.names[identifier]
 

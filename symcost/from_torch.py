@@ -819,7 +819,7 @@ def _recorded(module: object, shape: Shape, model: str) -> Graph:
         for m in module.modules():
             hooks.append(m.register_forward_pre_hook(before, with_kwargs=True))
             hooks.append(m.register_forward_hook(after, with_kwargs=True))
-        module.eval()
+        module.eval()  # safe: torch's nn.Module.eval() (inference mode), not Python's eval; no text involved
         with torch.no_grad(), Recorder():
             out = module(x)
     except Exception as err:  # noqa: BLE001  (the model's own error, on this input)

@@ -26,7 +26,6 @@ closest valid name when one was misspelt::
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import math
 from pathlib import Path
@@ -36,7 +35,7 @@ import yaml
 
 from . import symbols as sym
 from .containers import Concat, Model, Repeat, Residual, Sequential
-from .errors import SpecError, SymcostError, UnknownLayerError
+from .errors import SpecError, SymcostError, UnknownLayerError, did_you_mean
 from .expressions import ExpressionError, parse
 from .registry import kinds, layer_class
 from .shape import Shape
@@ -57,9 +56,6 @@ CONTAINERS = {"sequential": ("layers",), "residual": ("body", "shortcut", "join"
 WORDS = {"padding": ("same", "valid"), "mode": ("nearest", "bilinear"), "approximate": ("none", "tanh")}
 #: torch.nn arguments that change no count; accepted and ignored.
 IGNORED = {"inplace", "eps", "momentum"}
-#: The symbols every spec may use without declaring them.
-BUILTIN_SYMBOLS = {s.name: s for s in (sym.W, sym.H, sym.K, sym.S, sym.P, sym.D, sym.G, sym.C, sym.C_in,
-                                       sym.C_out, sym.D_in, sym.D_out, sym.B, sym.L, sym.alpha)}
 
 
 def load(path: str | Path) -> Model:
@@ -130,7 +126,7 @@ class _Builder:
 
     def __init__(self, label: str):
         self.label = label
-        self.names = dict(BUILTIN_SYMBOLS)
+        self.names = dict(sym.BUILTINS)
         self.nodes = 0
 
     def fail(self, path: str, message: str) -> SpecError:
@@ -315,11 +311,8 @@ class _Builder:
 
 def _unknown(what: str, given: str, valid: list[str], owner: str | None = None) -> str:
     """``Conv2d has no argument 'strides'; did you mean 'stride'? arguments: ...``."""
-    normal = {v.replace("_", "").lower(): v for v in valid}
-    close = difflib.get_close_matches(given.replace("_", "").lower(), list(normal), n=1, cutoff=0.6)
-    hint = f"; did you mean {normal[close[0]]!r}?" if close else ""
     head = f"{owner} has no {what} {given!r}" if owner else f"unknown {what} {given!r}"
-    return f"{head}{hint} {what}s: {', '.join(valid)}" if what != "kind" else f"{head}{hint} kinds: {', '.join(valid)}"
+    return f"{head}; {did_you_mean(given, valid)}{what}s: {', '.join(valid)}"
 
 
 def _kind_of(value: object) -> str:

@@ -20,7 +20,7 @@ import sympy
 
 __all__ = [
     "W", "H", "K", "S", "P", "D", "G", "C", "C_in", "C_out", "D_in", "D_out",
-    "B", "L", "alpha", "symbol", "known", "symbols", "latex", "LATEX_NAMES",
+    "B", "L", "alpha", "BUILTINS", "symbol", "known", "symbols", "latex", "LATEX_NAMES",
 ]
 
 #: Display name of every symbol made here, handed to SymPy's LaTeX printer.
@@ -101,3 +101,6 @@ D_out = symbol("D_out")  #: output features of a linear layer
 B = symbol("B")          #: batch size
 L = symbol("L")          #: sequence length (tokens)
 alpha = symbol("alpha", integer=False)  #: width multiplier (a positive real)
+
+#: The symbols above, by name: what spec files and the command line may use undeclared.
+BUILTINS: dict[str, sympy.Symbol] = {s.name: s for s in (W, H, K, S, P, D, G, C, C_in, C_out, D_in, D_out, B, L, alpha)}

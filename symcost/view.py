@@ -21,13 +21,13 @@ import sympy
 from .display import exact_value
 from .network import Report, Row
 from .receptive_field import ReceptiveField
-from .symbols import latex
+from .markup import tex
 
 
 def quantity(expr: object) -> dict:
     """One ``Q``: the formula as SymPy prints it, its LaTeX, and its exact value if it has one."""
     expr = sympy.Integer(expr) if isinstance(expr, int) else expr
-    return {"expr": str(expr), "latex": latex(expr), "value": exact_value(expr)}
+    return {"expr": str(expr), "latex": str(tex(expr)), "value": exact_value(expr)}
 
 
 def rf_view(rf: ReceptiveField) -> dict:

@@ -21,11 +21,10 @@ gives MACs as exact nested floors in H and W.
 
 from __future__ import annotations
 
-import difflib
 from typing import Callable
 
 from ..containers import Model
-from ..errors import UnknownModelError
+from ..errors import UnknownModelError, did_you_mean
 from .alexnet import alexnet, alexnet2012
 from .fusionnet import fusionnet
 from .mobilenet import mobilenet_v1, mobilenet_v2
@@ -75,7 +74,6 @@ def get(name: str, **kwargs: object) -> Model:
     """The model called ``name`` (``ResNet-50``, ``resnet_50``, ``resnet50``), built with ``kwargs``."""
     key = _normalize(name) if isinstance(name, str) else None
     if key not in _BY_KEY:
-        close = difflib.get_close_matches(key or "", list(_BY_KEY), n=1)
-        hint = f"did you mean {_BY_KEY[close[0]]!r}? " if close else ""
+        hint = did_you_mean(name if isinstance(name, str) else "", names())
         raise UnknownModelError(f"unknown model {name!r}; {hint}known models: {', '.join(names())}")
     return MODELS[_BY_KEY[key]](**kwargs)
