@@ -8,7 +8,7 @@ Run from the repository root::
     and total its MACs and FLOPs; each depth in a fresh interpreter, so no
     cache is warm. Target: ResNet-152 <= 1 s, growing linearly with depth.
 (b) evaluations per second of ResNet-50's total MACs over a grid of 10^6
-    (H, W) pairs, after derivation (``symcost.sweep``, numpy). Target >= 10^6/s.
+    (H, W) pairs, after derivation (``symcost.analysis.sweep``, numpy). Target >= 10^6/s.
 (c) with torch installed: seconds per configuration of torch's FlopCounterMode
     on the torch.nn twin (tests/torch_models.py), and the ratio (b) / (c).
     Target >= 10^5x.

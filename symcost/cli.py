@@ -22,20 +22,21 @@ from pathlib import Path
 
 import sympy
 
-from . import catalogue, spec, zoo
-from .compare import break_even, metric_of, ratio
-from .containers import Model
-from .display import formula, number, with_units
-from .errors import SymcostError, with_context
-from .evaluate import substitute
-from .expressions import parse
-from .floors import FLOOR_MODES
+from .layers import catalogue
+from .frontends import spec, zoo
+from .analysis.compare import break_even, metric_of, ratio
+from .networks.containers import Model
+from .printing.numbers import formula, number, with_units
+from .core.errors import SymcostError, with_context
+from .core.evaluate import substitute
+from .core.expressions import parse
+from .networks.floors import FLOOR_MODES
 from .layers.base import Layer
-from .shape import Shape
-from .symbols import known
-from .sweep import sweep
-from .text import report_table, table
-from .view import quantity, report_view
+from .core.shape import Shape
+from .core.symbols import known
+from .analysis.sweep import sweep
+from .printing.text import report_table, table
+from .printing.json_view import quantity, report_view
 
 FORMATS = ("text", "markdown", "latex", "json")
 METRICS = ("params", "macs", "flops", "activations")
@@ -75,7 +76,7 @@ def load_torch_model(target: str, args: argparse.Namespace) -> tuple[Model, str]
     factory = getattr(module, factory_name, None)
     if not callable(factory):
         raise UsageError(f"--from-torch {target!r}: {module_name} has no callable {factory_name!r}")
-    from .from_torch import from_torch
+    from .frontends.pytorch import from_torch
 
     shape = parse_input(args.input) if args.input else None
     return from_torch(factory(), shape), target

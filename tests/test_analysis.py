@@ -5,10 +5,10 @@ import sympy
 
 import symcost as sc
 from symcost import zoo
-from symcost.analysis import big_o, elasticity, leading_term, limit
-from symcost.compare import break_even
-from symcost.evaluate import evaluate
-from symcost.sweep import sweep
+from symcost.analysis.limits import big_o, elasticity, leading_term, limit
+from symcost.analysis.compare import break_even
+from symcost.core.evaluate import evaluate
+from symcost.analysis.sweep import sweep
 from symcost.symbols import C_in, C_out, H, K, W
 
 import brute_force as bf

@@ -22,7 +22,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 import symcost as sc
-from symcost.evaluate import substitute
+from symcost.core.evaluate import substitute
 from symcost.symbols import H, W, symbols
 
 h, w = symbols("h w")
@@ -338,7 +338,7 @@ def test_a_converter_that_refuses_says_why():
 @pytest.fixture
 def registered():
     """register_torch's table, restored after the test."""
-    table = importlib.import_module("symcost.from_torch")._REGISTERED
+    table = importlib.import_module("symcost.frontends.pytorch")._REGISTERED
     before = dict(table)
     yield
     table.clear()

@@ -6,7 +6,7 @@ import pytest
 
 import symcost as sc
 from symcost.layers.base import Layer
-from symcost.registry import register
+from symcost.layers.registry import register
 
 EXPECTED_KINDS = {
     "Conv2d", "ConvTranspose2d", "SeparableConv2d", "Linear", "BatchNorm2d",

@@ -19,8 +19,8 @@ import pytest
 import sympy
 
 import symcost as sc
-from symcost.markup import LaTeX, escape_latex, escape_markdown, tex
-from symcost.render import builtin, document, to_html, to_text
+from symcost.printing.markup import LaTeX, escape_latex, escape_markdown, tex
+from symcost.printing.jinja import builtin, document, to_html, to_text
 from symcost.symbols import C_in, C_out, D, H, K, P, S, W
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -298,7 +298,7 @@ def test_builtin_templates_refuse_missing_variables() -> None:
 
 
 def test_environment_is_built_once_from_package_data() -> None:
-    from symcost.render import environment, latex_environment
+    from symcost.printing.jinja import environment, latex_environment
 
     assert environment() is environment() and latex_environment() is latex_environment()
     assert {"table.tex", "derivation.tex", "comparison.tex", "document.tex"} <= set(environment().list_templates())
@@ -343,7 +343,7 @@ def test_user_template_errors_are_one_clear_line(tmp_path: Path) -> None:
 
 def test_every_layer_kind_displays_and_its_derivation_compiles(tmp_path: Path) -> None:
     """Each registered kind, on its catalogue shape and on numbers: three types, LaTeX that typesets."""
-    from symcost.catalogue import examples
+    from symcost.layers.catalogue import examples
 
     blocks = []
     for example in examples():

@@ -19,8 +19,8 @@ import sympy
 
 import symcost as sc
 from symcost import zoo
-from symcost.errors import InvalidArgumentError, ShapeError, UnknownModelError
-from symcost.evaluate import substitute
+from symcost.core.errors import InvalidArgumentError, ShapeError, UnknownModelError
+from symcost.core.evaluate import substitute
 from symcost.symbols import H, W, alpha, symbol, symbols
 
 h, w = symbols("h w")

@@ -1,4 +1,5 @@
-"""Every layer kind, one class per kind, each registered under its class name."""
+"""Every layer kind, one class per kind, each registered under its class name in the registry;
+``catalogue`` holds one worked example per kind for `symcost layers` and `symcost explain`."""
 
 from .activations import GELU, Hardsigmoid, Hardswish, LeakyReLU, ReLU, ReLU6, SiLU, Sigmoid, Tanh
 from .adaptive_pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d
@@ -16,6 +17,7 @@ from .pooling import AvgPool2d, MaxPool2d
 from .reshape import Flatten
 from .separable import SeparableConv2d
 from .upsample import Upsample
+from .registry import kinds, layer_class  # after the kinds above registered themselves
 
 __all__ = [
     "Layer",

@@ -28,10 +28,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .. import arguments as arg
-from ..cost import Cost, OpCounts
-from ..registry import register
-from ..shape import Shape
+from ..core import arguments as arg
+from ..core.cost import Cost
+from ..core.counts import OpCounts
+from .registry import register
+from ..core.shape import Shape
 from .base import Layer
 
 

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 
 import sympy
 
-from .. import arguments as arg
-from ..cost import Cost, OpCounts, RFStep
-from ..registry import register
-from ..shape import Shape
+from ..core import arguments as arg
+from ..core.cost import Cost
+from ..core.counts import OpCounts, RFStep
+from .registry import register
+from ..core.shape import Shape
 from .base import Layer
 
 #: Up to this many bins, a symbolic input's coverage is written out term by term.

@@ -1,7 +1,7 @@
 """The base class of every layer kind.
 
 A layer is a frozen dataclass of torch.nn-named arguments. ``cost(shape)``
-checks the shape and returns a :class:`~symcost.cost.Cost`; input channels
+checks the shape and returns a :class:`~symcost.core.cost.Cost`; input channels
 come from the shape::
 
     >>> import symcost as sc
@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import ClassVar
 
-from ..cost import Cost
-from ..displayable import Displayable
-from ..errors import ShapeError
-from ..shape import Shape
+from ..core.cost import Cost
+from ..core.display_hook import Displayable
+from ..core.errors import ShapeError
+from ..core.shape import Shape
 
 
 @dataclass(frozen=True)

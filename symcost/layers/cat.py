@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import sympy
 
-from ..cost import Cost
-from ..errors import InvalidArgumentError, ShapeError
-from ..registry import register
-from ..shape import Shape
+from ..core.cost import Cost
+from ..core.errors import InvalidArgumentError, ShapeError
+from .registry import register
+from ..core.shape import Shape
 from .base import Layer
 
 

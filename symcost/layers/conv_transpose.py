@@ -19,12 +19,13 @@ from dataclasses import dataclass
 
 import sympy
 
-from .. import arguments as arg
-from ..cost import Cost, OpCounts, Params, RFStep
-from ..errors import InvalidArgumentError
-from ..geometry import check_output_fits, effective_kernel
-from ..registry import register
-from ..shape import Shape
+from ..core import arguments as arg
+from ..core.cost import Cost
+from ..core.counts import OpCounts, Params, RFStep
+from ..core.errors import InvalidArgumentError
+from ..core.geometry import check_output_fits, effective_kernel
+from .registry import register
+from ..core.shape import Shape
 from .base import Layer
 from .conv import check_groups, normalize_conv_arguments
 

@@ -17,11 +17,12 @@ from typing import ClassVar
 
 import sympy
 
-from .. import arguments as arg
-from ..cost import Cost, OpCounts
-from ..errors import InvalidArgumentError, ShapeError
-from ..registry import register
-from ..shape import Shape
+from ..core import arguments as arg
+from ..core.cost import Cost
+from ..core.counts import OpCounts
+from ..core.errors import InvalidArgumentError, ShapeError
+from .registry import register
+from ..core.shape import Shape
 from .base import Layer
 
 

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 
 import sympy
 
-from .. import arguments as arg
-from ..cost import Cost, RFStep
-from ..errors import InvalidArgumentError, ShapeError
-from ..registry import register
-from ..shape import Shape
+from ..core import arguments as arg
+from ..core.cost import Cost
+from ..core.counts import RFStep
+from ..core.errors import InvalidArgumentError, ShapeError
+from .registry import register
+from ..core.shape import Shape
 from .base import Layer
 
 MODES = ("constant", "reflect", "replicate", "circular")

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 
 import sympy
 
-from ..cost import Cost, RFStep
-from ..errors import InvalidArgumentError
-from ..registry import register
-from ..shape import Shape
+from ..core.cost import Cost
+from ..core.counts import RFStep
+from ..core.errors import InvalidArgumentError
+from .registry import register
+from ..core.shape import Shape
 from .base import Layer
 
 

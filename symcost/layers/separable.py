@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import arguments as arg
-from ..cost import Cost, chain
-from ..registry import register
-from ..shape import Shape
+from ..core import arguments as arg
+from ..core.cost import Cost, chain
+from .registry import register
+from ..core.shape import Shape
 from .base import Layer
 from .conv import Conv2d
 

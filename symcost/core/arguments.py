@@ -1,0 +1,123 @@
+"""Turning layer arguments into SymPy expressions, and checking their rules.
+
+Every check knows three answers: a rule that is provably broken raises
+:class:`InvalidArgumentError`; a rule that provably holds, or that cannot be
+decided for a symbolic value, passes. Numbers are checked at construction and
+again, with the input's numbers, when a layer is costed::
+
+    >>> positive_int(3, layer="Conv2d", argument="stride")
+    3
+    >>> positive_int(0, layer="Conv2d", argument="stride")
+    Traceback (most recent call last):
+    symcost.core.errors.InvalidArgumentError: Conv2d: stride must be a positive integer, got 0
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Union
+
+import sympy
+
+from .errors import ArgumentTypeError, InvalidArgumentError
+
+ExprLike = Union[int, sympy.Expr]
+Pair = tuple[sympy.Expr, sympy.Expr]
+
+
+def to_expr(value: object, *, layer: str, argument: str) -> sympy.Expr:
+    """``value`` as an exact SymPy expression; floats, strings and bools are refused."""
+    if isinstance(value, bool):
+        raise ArgumentTypeError(f"{layer}: {argument} must be an int or a SymPy expression, got the bool {value}")
+    if isinstance(value, int):
+        return sympy.Integer(value)
+    if isinstance(value, Fraction):
+        return sympy.Rational(value.numerator, value.denominator)
+    if isinstance(value, sympy.Expr):
+        if value.has(sympy.Float):
+            raise ArgumentTypeError(
+                f"{layer}: {argument} must be exact, got the float {value}; use an int or sympy.Rational"
+            )
+        return value
+    if isinstance(value, float):
+        raise ArgumentTypeError(
+            f"{layer}: {argument} must be exact, got the float {value!r}; use an int or sympy.Rational"
+        )
+    if isinstance(value, str):
+        raise ArgumentTypeError(
+            f"{layer}: {argument} must be an int or a SymPy expression, got the string {value!r}; "
+            "make symbols with symcost.symbols.symbol(name)"
+        )
+    raise ArgumentTypeError(
+        f"{layer}: {argument} must be an int or a SymPy expression, got {type(value).__name__} {value!r}"
+    )
+
+
+def _check(expr: sympy.Expr, ok: bool | None, *, layer: str, argument: str, rule: str) -> sympy.Expr:
+    if ok is False:
+        raise InvalidArgumentError(layer, argument, rule, _shown(expr))
+    return expr
+
+
+def _shown(expr: sympy.Expr) -> object:
+    return int(expr) if expr.is_Integer else expr
+
+
+def integer(value: object, *, layer: str, argument: str) -> sympy.Expr:
+    expr = to_expr(value, layer=layer, argument=argument)
+    return _check(expr, expr.is_integer, layer=layer, argument=argument, rule="must be an integer")
+
+
+def positive_int(value: object, *, layer: str, argument: str) -> sympy.Expr:
+    """An integer >= 1 (or a symbol not known to break that)."""
+    expr = to_expr(value, layer=layer, argument=argument)
+    ok = False if expr.is_integer is False or expr.is_positive is False else None
+    return _check(expr, ok, layer=layer, argument=argument, rule="must be a positive integer")
+
+
+def nonnegative_int(value: object, *, layer: str, argument: str) -> sympy.Expr:
+    """An integer >= 0 (or a symbol not known to break that)."""
+    expr = to_expr(value, layer=layer, argument=argument)
+    ok = False if expr.is_integer is False or expr.is_nonnegative is False else None
+    return _check(expr, ok, layer=layer, argument=argument, rule="must be an integer >= 0")
+
+
+def pair(value: object, check, *, layer: str, argument: str) -> Pair:
+    """A scalar or a 2-sequence, as an (height, width) pair each passed through ``check``."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise InvalidArgumentError(layer, argument, "must be one value or a (height, width) pair", tuple(value))
+        return (check(value[0], layer=layer, argument=argument), check(value[1], layer=layer, argument=argument))
+    one = check(value, layer=layer, argument=argument)
+    return (one, one)
+
+
+def boolean(value: object, *, layer: str, argument: str) -> bool:
+    if not isinstance(value, bool):
+        raise ArgumentTypeError(f"{layer}: {argument} must be True or False, got {value!r}")
+    return value
+
+
+def choice(value: object, options: tuple[str, ...], *, layer: str, argument: str) -> str:
+    if value not in options:
+        raise InvalidArgumentError(layer, argument, f"must be one of {', '.join(map(repr, options))}", value)
+    return value  # type: ignore[return-value]
+
+
+def probability(value: object, *, layer: str, argument: str) -> object:
+    """A number in [0, 1]; it enters no formula, so floats are accepted (torch's API)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, sympy.Expr)):
+        raise ArgumentTypeError(f"{layer}: {argument} must be a number in [0, 1], got {value!r}")
+    if proven(value < 0) or proven(value > 1):
+        raise InvalidArgumentError(layer, argument, "must be in [0, 1]", value)
+    return value
+
+
+def proven(condition: object) -> bool:
+    """True only when a SymPy relation is decided true (numbers, or assumptions)."""
+    return condition is sympy.true or condition is True
+
+
+def refuted(condition: object) -> bool:
+    """True only when a SymPy relation is decided false."""
+    return condition is sympy.false or condition is False

@@ -1,0 +1,100 @@
+"""The immutable record a layer returns for one input: :class:`Cost`.
+
+A cost holds facts, never a convention: the output shape, the parameters
+(weight, bias and buffers apart), the primitive operation counts, and the
+receptive-field steps. FLOPs under a convention come from
+:func:`symcost.core.conventions.count_flops`, the one place that weighs counts::
+
+    >>> import symcost as sc
+    >>> cost = sc.Conv2d(64, 3, padding=1).cost(sc.Shape(3, 224, 224))
+    >>> cost.out_shape, cost.params.total, cost.macs
+    (Shape(64, 224, 224), 1792, 86704128)
+    >>> cost.flops(), cost.flops("macs")
+    (173408256, 86704128)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import sympy
+
+from .conventions import count_flops
+from .counts import OpCounts, Params, RFStep
+from .display_hook import Displayable
+from .errors import ShapeError
+from .evaluate import substitute
+from .shape import Shape
+
+Expr = sympy.Expr
+
+@dataclass(frozen=True)
+class Cost(Displayable):
+    """What one layer costs on given input shape(s). See the module docstring."""
+
+    kind: str
+    in_shapes: tuple[Shape, ...]
+    out_shape: Shape
+    params: Params = field(default_factory=Params)
+    ops: OpCounts = field(default_factory=OpCounts)
+    rf: tuple[RFStep, ...] = ()
+    #: the layer that made this cost (conventions with per-kind rules read its arguments and origin)
+    layer: object = field(default=None, compare=False, repr=False)
+
+    @property
+    def in_shape(self) -> Shape:
+        return self.in_shapes[0]
+
+    @property
+    def macs(self) -> Expr:
+        return self.ops.macs
+
+    @property
+    def activations(self) -> Expr:
+        """Output elements of one sample."""
+        return self.out_shape.numel
+
+    def flops(self, convention: object = "exact") -> Expr:
+        """FLOPs under a convention (a preset name or a :class:`Convention`)."""
+        return count_flops(self, convention)
+
+    def subs(self, values: dict | None = None, /, **by_name: object) -> "Cost":
+        """The same cost with symbols replaced, e.g. ``cost.subs(W=224)``: exact integers."""
+        try:
+            return self.map_exprs(lambda e: substitute(e, values, **by_name))
+        except ShapeError as err:
+            bound = ", ".join(f"{k}={v}" for k, v in {**(values or {}), **by_name}.items())
+            raise ShapeError(f"{self.kind}: with {bound}: {err}") from None
+
+    def map_exprs(self, fn) -> "Cost":
+        """The same cost with ``fn`` applied to every expression it holds."""
+        return replace(
+            self,
+            in_shapes=tuple(s.map_exprs(fn) for s in self.in_shapes),
+            out_shape=self.out_shape.map_exprs(fn),
+            params=self.params.map_exprs(fn),
+            ops=self.ops.map_exprs(fn),
+            rf=tuple(step.map_exprs(fn) for step in self.rf),
+        )
+
+    def __repr__(self) -> str:
+        inputs = ", ".join(str(s) for s in self.in_shapes)
+        return (
+            f"Cost({self.kind}: {inputs} -> {self.out_shape}, params={self.params.total}, "
+            f"macs={self.macs}, flops={self.flops()})"
+        )
+
+
+def chain(kind: str, costs: list[Cost]) -> Cost:
+    """The cost of ``costs`` applied one after another, as one record."""
+    params, ops = Params(), OpCounts()
+    for c in costs:
+        params, ops = params + c.params, ops + c.ops
+    return Cost(
+        kind=kind,
+        in_shapes=costs[0].in_shapes,
+        out_shape=costs[-1].out_shape,
+        params=params,
+        ops=ops,
+        rf=tuple(step for c in costs for step in c.rf),
+    )

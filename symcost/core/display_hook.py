@@ -1,0 +1,43 @@
+"""The rendering and Jupyter methods every displayable symcost object shares.
+
+``Cost``, ``Layer``, ``Report``, ``Derivation`` and ``Comparison`` inherit
+them; the renderers are imported only when one is called, so ``import
+symcost`` needs neither Jinja2 templates nor IPython::
+
+    >>> import symcost as sc
+    >>> sorted(sc.Conv2d(8, 3).cost(sc.Shape(3, 5, 5))._repr_mimebundle_())
+    ['text/html', 'text/latex', 'text/plain']
+"""
+
+from __future__ import annotations
+
+
+class Displayable:
+    """``to_latex``, ``to_markdown`` and Jupyter's ``_repr_mimebundle_`` / ``_repr_latex_``."""
+
+    __slots__ = ()
+
+    def to_latex(self, template: object = None, standalone: bool = False, **options: object) -> str:
+        """LaTeX through the package templates (or ``template``); ``standalone=True`` compiles alone.
+
+        Options depend on the object: see :func:`symcost.printing.jinja.to_latex`.
+        """
+        from ..printing.jinja import to_latex
+
+        return to_latex(self, template, standalone, **options)
+
+    def to_markdown(self, template: object = None, **options: object) -> str:
+        """Markdown through the package templates, formulas in ``$...$``."""
+        from ..printing.jinja import to_markdown
+
+        return to_markdown(self, template, **options)
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict:
+        from ..printing.jupyter import mimebundle
+
+        return mimebundle(self, include, exclude)
+
+    def _repr_latex_(self) -> str | None:
+        from ..printing.jupyter import latex_math
+
+        return latex_math(self)

@@ -1,0 +1,66 @@
+"""One canonical symbolic instance of every layer kind, for listings and docs.
+
+    >>> cost = example("Conv2d").cost()
+    >>> cost.out_shape
+    Shape(C_out, floor((H - K + 2*P)/S) + 1, floor((-K + 2*P + W)/S) + 1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .. import layers as L
+from ..core.cost import Cost
+from ..core.errors import UnknownLayerError
+from .registry import kinds, layer_class
+from ..core.shape import Shape
+from ..core.symbols import C, C_in, C_out, D_in, D_out, H, K, P, S, W, symbol
+
+
+@dataclass(frozen=True)
+class Example:
+    """A layer built from symbols, and the input shape(s) it is shown on."""
+
+    layer: L.Layer
+    inputs: tuple[Shape, ...]
+
+    def cost(self) -> Cost:
+        return self.layer.cost(*self.inputs)
+
+
+_MAP_IN, _MAP = Shape(C_in, H, W), Shape(C, H, W)
+_BUILDERS: dict[str, Callable[[], Example]] = {
+    "Conv2d": lambda: Example(L.Conv2d(C_out, K, stride=S, padding=P), (_MAP_IN,)),
+    "ConvTranspose2d": lambda: Example(L.ConvTranspose2d(C_out, K, stride=S, padding=P), (_MAP_IN,)),
+    "SeparableConv2d": lambda: Example(L.SeparableConv2d(C_out, K, stride=S, padding=P), (_MAP_IN,)),
+    "Linear": lambda: Example(L.Linear(D_out), (Shape(D_in),)),
+    "MaxPool2d": lambda: Example(L.MaxPool2d(K, stride=S, padding=P), (_MAP,)),
+    "AvgPool2d": lambda: Example(L.AvgPool2d(K, stride=S, padding=P), (_MAP,)),
+    "AdaptiveAvgPool2d": lambda: Example(L.AdaptiveAvgPool2d(1), (_MAP,)),
+    "AdaptiveMaxPool2d": lambda: Example(L.AdaptiveMaxPool2d(1), (_MAP,)),
+    "Upsample": lambda: Example(L.Upsample(scale_factor=symbol("s"), mode="bilinear"), (_MAP,)),
+    "Add": lambda: Example(L.Add(), (_MAP, _MAP)),
+    "Mul": lambda: Example(L.Mul(), (_MAP, _MAP)),
+    "Scale": lambda: Example(L.Scale(2, divide=True), (_MAP,)),
+    "Cat": lambda: Example(L.Cat(), (_MAP, _MAP)),
+    "Mean": lambda: Example(L.Mean((2, 3)), (_MAP,)),
+    "Pad2d": lambda: Example(L.Pad2d(P), (_MAP,)),
+}
+
+
+def example(kind: str) -> Example:
+    """The canonical instance of ``kind``; kinds without arguments act on ``(C, H, W)``."""
+    cls = layer_class(kind)
+    builder = _BUILDERS.get(cls.__name__)
+    if builder is not None:
+        return builder()
+    try:
+        return Example(cls(), (_MAP,))
+    except TypeError:
+        raise UnknownLayerError(f"layer kind {cls.__name__!r} has no catalogue example; add one") from None
+
+
+def examples() -> list[Example]:
+    """Canonical instances of every registered kind, sorted by kind."""
+    return [example(kind) for kind in kinds()]

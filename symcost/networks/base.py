@@ -1,0 +1,59 @@
+"""The base of every network (containers and graphs): ``walk`` a flow through the children, ``analyze`` a shape.
+
+    >>> import symcost as sc
+    >>> sc.Sequential(sc.Conv2d(8, 3), sc.ReLU()).analyze(sc.Shape(3, 8, 8)).total.params
+    224
+"""
+
+from __future__ import annotations
+
+from ..core.conventions import Convention, get_convention
+from ..core.errors import InvalidArgumentError
+from ..core.receptive_field import INPUT
+from ..core.shape import Shape
+from .floors import FLOOR_MODES, divisible_report
+from .report import Flow, Report, Row
+
+
+class Network:
+    """Base of containers: anything with ``walk(flow, prefix)``, analyzable as a whole."""
+
+    name: str | None
+
+    def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
+        raise NotImplementedError
+
+    @property
+    def root_prefix(self) -> str:
+        """How the rows' names start: the network's own name, if any."""
+        return self.name or ""
+
+    @property
+    def default_input(self) -> Shape | None:
+        """The input ``analyze`` uses when given none (a model's design input)."""
+        return None
+
+    def analyze(self, input_shape: Shape | tuple | None = None, convention: object = "exact", *,
+                floor: str = "exact", model: str | None = None) -> Report:
+        """Cost every leaf on ``input_shape`` and total them under ``convention``.
+
+        ``floor="exact"`` keeps every floor; ``floor="divisible"`` assumes every
+        division is exact and returns polynomials (see :mod:`symcost.networks.floors`).
+        """
+        if floor not in FLOOR_MODES:
+            raise InvalidArgumentError("analyze", "floor", f"must be one of {', '.join(FLOOR_MODES)}", floor)
+        if input_shape is None:
+            input_shape = self.default_input
+            if input_shape is None:
+                raise InvalidArgumentError("analyze", "input_shape", "is needed (this network has no default)", None)
+        shape = input_shape if isinstance(input_shape, Shape) else Shape(*input_shape)
+        name = model or self.name or type(self).__name__
+        if floor == "divisible":
+            return divisible_report(self, shape, get_convention(convention), name)
+        return self.report(shape, get_convention(convention), name)
+
+    def report(self, shape: Shape, convention: Convention, model: str) -> Report:
+        """The exact-floor report on ``shape`` (what ``analyze`` returns by default)."""
+        rows, out = self.walk(Flow(shape, INPUT), self.root_prefix)
+        return Report(model=model, input_shape=shape, convention=convention,
+                      rows=tuple(rows), out_shape=out.shape, rf=out.rf)

@@ -1,0 +1,281 @@
+"""Containers that compose layers into networks: Sequential, Residual, Concat, Repeat.
+
+A container walks an input :class:`~symcost.networks.report.Flow` (shape and
+receptive field) through its children, checking shapes at every junction,
+and yields one :class:`~symcost.networks.report.Row` per leaf layer, named as torch
+names modules (``features.0``, ``layer1.0.conv1``)::
+
+    >>> import symcost as sc
+    >>> from symcost.symbols import C, H, W
+    >>> block = sc.Residual(sc.Sequential(sc.Conv2d(C, 3, padding=1), sc.ReLU()))
+    >>> [row.name for row in sc.Sequential(block, name="stage").analyze(sc.Shape(C, H, W)).rows]
+    ['stage.0.body.0', 'stage.0.body.1', 'stage.0.add']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+import sympy
+
+from ..core.arguments import boolean, positive_int
+from ..core.cost import Cost
+from ..core.errors import ShapeError, SymcostError, with_context
+from ..layers.base import Layer
+from ..layers.elementwise import Add
+from .base import Network
+from .report import Flow, Row, qualified
+from ..core.receptive_field import ReceptiveField, merge_branches, same_grid
+from ..core.shape import Shape
+
+
+def _walk(child: object, flow: Flow, name: str) -> tuple[list[Row], Flow]:
+    """Rows of any child (a layer or a container) on ``flow``, named ``name``."""
+    if isinstance(child, Network):
+        try:
+            return child.walk(flow, name)
+        except SymcostError as err:
+            source = getattr(child, "source", None)
+            if not source or getattr(err, "source", None):
+                raise
+            raise _located(with_context(err, source), source) from None
+    if isinstance(child, Layer):
+        try:
+            cost = _cost(child, flow.shape)
+        except SymcostError as err:
+            where = f'layer {flow.index} "{name}" ({child.kind}) on input {flow.shape}'
+            if child.source:
+                raise _located(with_context(err, f"{child.source}: {where}"), child.source) from None
+            raise with_context(err, where) from None
+        rf = flow.rf.through(cost.rf)
+        return [Row(name, child.kind, cost, 1, rf)], Flow(cost.out_shape, rf, flow.index + 1)
+    raise TypeError(f'"{name}": {type(child).__name__} is not a symcost layer or container')
+
+
+def _located(err: SymcostError, source: str) -> SymcostError:
+    """Mark ``err`` as placed at ``source`` so enclosing containers do not prefix it again."""
+    err.source = source
+    return err
+
+
+def check_same(what: str, a: Shape, b: Shape, *, axes: slice = slice(None), prefix: str = "",
+               mismatch: str = "do not match") -> None:
+    """Refuse a junction whose shapes differ, naming both sides.
+
+    Formulas that differ symbolically (``2*floor(H/2)`` vs ``H``) are refused
+    too, with a hint: they agree only on some input sizes.
+    """
+    if len(a) == len(b) and all(x == y or sympy.expand(x - y) == 0 for x, y in zip(a.dims[axes], b.dims[axes])):
+        return
+    message = f"{what} {a} and {prefix}{b} {mismatch}"
+    if (a.free_symbols | b.free_symbols) and len(a) == len(b):
+        message += (" as formulas; if they agree on your input sizes, analyze on those "
+                    "(e.g. H = 16*h) or with floor='divisible'")
+    raise ShapeError(message)
+
+
+@lru_cache(maxsize=4096)
+def _cost(layer: Layer, shape: Shape) -> Cost:
+    """A leaf's cost, cached by layer and input shape: deep networks repeat both."""
+    return layer.cost(shape)
+
+
+def _child_name(prefix: str, default: object, child: object) -> str:
+    """A child's qualified name: its own ``name``, else ``default`` (its index or role).
+
+    A container named ``""`` is transparent: its rows are named from the
+    parent, as a torch block's convs are (``layer1.0.conv1``, no ``body``).
+    """
+    own = getattr(child, "name", None)
+    if own == "" and isinstance(child, Network):
+        return prefix
+    return qualified(prefix, own if own else str(default))
+
+
+@dataclass(frozen=True, init=False)
+class Sequential(Network):
+    """Children applied one after another; each named by its ``name`` or its index."""
+
+    children: tuple
+    name: str | None = None
+    source: str | None = field(default=None, compare=False, repr=False)
+
+    def __init__(self, *children: object, name: str | None = None, source: str | None = None):
+        object.__setattr__(self, "children", tuple(children))
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "source", source)
+
+    def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
+        rows: list[Row] = []
+        for index, child in enumerate(self.children):
+            child_rows, flow = _walk(child, flow, _child_name(prefix, index, child))
+            rows += child_rows
+        return rows, flow
+
+
+@dataclass(frozen=True)
+class Residual(Network):
+    """``body(x) + shortcut(x)``; the shortcut is the identity when omitted.
+
+    The sum is a row named ``join`` (default ``add``) under the residual's name.
+    """
+
+    body: object
+    shortcut: object = None
+    name: str | None = field(default=None, kw_only=True)
+    join: str = field(default="add", kw_only=True)
+    source: str | None = field(default=None, kw_only=True, compare=False, repr=False)
+
+    def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
+        body_rows, body = _walk(self.body, flow, _child_name(prefix, "body", self.body))
+        after_body = replace(flow, index=body.index)
+        short_rows, short = ([], after_body) if self.shortcut is None else _walk(
+            self.shortcut, after_body, _child_name(prefix, "shortcut", self.shortcut))
+        junction = qualified(prefix, self.join)
+        check_same(f'residual "{junction}": body output', body.shape, short.shape, prefix="shortcut output ")
+        rf = merge_branches(f'residual "{junction}"', [body.rf, short.rf])
+        add = Add(name=self.join).cost(body.shape, short.shape)
+        return body_rows + short_rows + [Row(junction, "Add", add, 1, rf)], Flow(add.out_shape, rf, short.index + 1)
+
+
+@dataclass(frozen=True, init=False)
+class Concat(Network):
+    """Branches on the same input, concatenated along channels (spatial sizes must agree).
+
+    With ``pad=True`` a branch smaller than the first is zero-padded to its
+    height and width first, split evenly with the odd pixel after, as U-Net
+    implementations do (``F.pad`` then ``torch.cat``). The concatenation is a
+    row named ``join`` (default ``concat``) under the container's name.
+    """
+
+    branches: tuple
+    name: str | None = None
+    pad: bool = False
+    join: str = "concat"
+    source: str | None = field(default=None, compare=False, repr=False)
+
+    def __init__(self, *branches: object, name: str | None = None, pad: bool = False, join: str = "concat",
+                 source: str | None = None):
+        if len(branches) < 2:
+            raise ShapeError(f"Concat needs two or more branches, got {len(branches)}")
+        object.__setattr__(self, "branches", tuple(branches))
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "pad", boolean(pad, layer="Concat", argument="pad"))
+        object.__setattr__(self, "join", join)
+        object.__setattr__(self, "source", source)
+
+    def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
+        rows: list[Row] = []
+        outs: list[Flow] = []
+        for index, branch in enumerate(self.branches):
+            start = replace(flow, index=outs[-1].index if outs else flow.index)
+            branch_rows, out = _walk(branch, start, _child_name(prefix, index, branch))
+            rows += branch_rows
+            outs.append(out)
+        junction = qualified(prefix, self.join)
+        first = outs[0].shape
+        for i, other in enumerate(outs[1:], start=1):
+            if not (first.is_feature_map and other.shape.is_feature_map):
+                raise ShapeError(f'concat "{junction}": branch outputs {first} and {other.shape} are not both '
+                                 "(C, H, W) feature maps")
+            if self.pad:
+                outs[i] = _padded(junction, first, other)
+            else:
+                    check_same(f'concat "{junction}": branch outputs', first, other.shape, axes=slice(1, None),
+                           mismatch="differ outside the channels")
+        shape = Shape(sympy.Add(*(o.shape.C for o in outs)), *first.dims[1:])
+        rf = merge_branches(f'concat "{junction}"', [o.rf for o in outs])
+        cost = Cost("Concat", tuple(o.shape for o in outs), shape)
+        return rows + [Row(junction, "Concat", cost, 1, rf)], Flow(shape, rf, outs[-1].index + 1)
+
+
+def _padded(junction: str, target: Shape, branch: Flow) -> Flow:
+    """``branch`` zero-padded to ``target``'s height and width (half before, rest after)."""
+    before = []
+    for axis, want, have in zip(("height", "width"), target.dims[1:], branch.shape.dims[1:]):
+        missing = want - have
+        if missing.is_negative:
+            raise ShapeError(f'concat "{junction}": with pad=True a branch may not be larger than the first, '
+                             f"but {branch.shape} exceeds {target} in {axis}")
+        before.append(sympy.floor(missing / 2))
+    rf = branch.rf
+    padded_rf = ReceptiveField(rf.size, rf.stride, tuple(p + b * j for p, b, j in zip(rf.padding, before, rf.stride)))
+    return Flow(Shape(branch.shape.C, *target.dims[1:]), padded_rf, branch.index)
+
+
+@dataclass(frozen=True)
+class Repeat(Network):
+    """``block`` applied ``times`` times; ``times`` may be a symbol if the block keeps its shape."""
+
+    block: object
+    times: object
+    name: str | None = field(default=None, kw_only=True)
+    source: str | None = field(default=None, kw_only=True, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "times", positive_int(self.times, layer="Repeat", argument="times"))
+
+    def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
+        if self.times.is_Integer:
+            rows: list[Row] = []
+            for index in range(int(self.times)):
+                block_rows, flow = _walk(self.block, flow, qualified(prefix, str(index)))
+                rows += block_rows
+            return rows, flow
+        block_rows, out = _walk(self.block, flow, qualified(prefix, "i"))
+        if out.shape != flow.shape:
+            raise ShapeError(
+                f'repeat "{prefix or "(root)"}": times={self.times} is symbolic, so the block must keep its shape, '
+                f"but it maps {flow.shape} to {out.shape}"
+            )
+        if not same_grid(flow.rf, out.rf):
+            raise ShapeError(f'repeat "{prefix or "(root)"}": times={self.times} is symbolic, so the block must keep '
+                             f"its effective stride, but it changes {flow.rf.stride} to {out.rf.stride}")
+        rf = _repeated_field(flow.rf, out.rf, self.times)
+        rows = [Row(r.name, r.kind, r.cost, r.count * self.times, r.rf) for r in block_rows]
+        return rows, Flow(out.shape, rf, out.index)
+
+
+def _repeated_field(before: ReceptiveField, once: ReceptiveField, times: sympy.Expr) -> ReceptiveField:
+    """The field after ``times`` passes of a shape-keeping block that maps ``before`` to ``once``.
+
+    Such a block keeps the effective stride ``j``, so each pass adds the same
+    ``r' - r`` and ``p' - p``: ``r_n = r + n*(r' - r)``.
+    """
+    return ReceptiveField(
+        size=tuple(r0 + times * (r1 - r0) for r0, r1 in zip(before.size, once.size)),
+        stride=before.stride,
+        padding=tuple(p0 + times * (p1 - p0) for p0, p1 in zip(before.padding, once.padding)),
+    )
+
+
+@dataclass(frozen=True)
+class Model(Network):
+    """A named network and the input it was designed for; what :mod:`symcost.zoo` returns.
+
+    Its rows are named from the body's root, as torch names a model's modules
+    (``features.0``, not ``vgg16.features.0``)::
+
+        >>> import symcost as sc
+        >>> net = sc.Model(sc.Sequential(sc.Flatten(name="flatten"), sc.Linear(10, name="fc")),
+        ...                name="probe", input_shape=sc.Shape(3, 4, 4))
+        >>> rep = net.analyze()
+        >>> rep.model, [row.name for row in rep.rows], rep.total.params
+        ('probe', ['flatten', 'fc'], 490)
+    """
+
+    body: object
+    name: str
+    input_shape: Shape | None = None
+
+    def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
+        return _walk(self.body, flow, prefix)
+
+    @property
+    def root_prefix(self) -> str:
+        return ""
+
+    @property
+    def default_input(self) -> Shape | None:
+        return self.input_shape

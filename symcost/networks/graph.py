@@ -1,0 +1,224 @@
+"""Graph: a network whose layers form a DAG, as torch.fx traces them.
+
+A residual sum or a U-Net skip reads a tensor twice, so a traced model is
+not a tree of containers. A :class:`Graph` lists :class:`Node` s in order of
+execution; each names its inputs (earlier nodes, or the graph's input),
+and multi-input layers (``Add``, ``Mul``, ``Cat``) take one shape per
+input. Its report is the same as that of the equivalent containers::
+
+    >>> import symcost as sc
+    >>> from symcost.symbols import C, H, W
+    >>> g = sc.Graph([sc.Node("conv", sc.Conv2d(C, 3, padding=1), ["input"]),
+    ...               sc.Node("relu", sc.ReLU(), ["conv"]),
+    ...               sc.Node("add", sc.Add(), ["relu", "input"])], output="add")
+    >>> rep = g.analyze(sc.Shape(C, H, W))
+    >>> [row.name for row in rep.rows], rep.out_shape
+    (['conv', 'relu', 'add'], Shape(C, H, W))
+
+A layer's arguments may hold symbols that stand for the size of an earlier
+node's output (a :class:`Dim`), as torch code pads one map to another's size;
+the walk puts in that size before costing the layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import sympy
+
+from .containers import _located, _walk
+from ..core.errors import ArgumentTypeError, InvalidArgumentError, ShapeError, SymcostError, with_context
+from ..layers.base import Layer
+from .base import Network
+from .report import Flow, Row, qualified
+from ..core.receptive_field import merge_branches
+from ..core.shape import Shape
+
+
+@dataclass(frozen=True)
+class Dim:
+    """``symbol`` stands for axis ``axis`` of node ``node``'s output, counted as torch counts (batch 0)."""
+
+    symbol: sympy.Symbol
+    node: str
+    axis: int
+
+
+@dataclass(frozen=True)
+class Node:
+    """One step of a :class:`Graph`: ``op`` (a layer or a network) applied to the named ``inputs``.
+
+    ``row`` names the report row (default ``name``); two calls of one torch
+    module share a row name but not a node name. ``dims`` binds the size
+    symbols in ``op``'s arguments.
+    """
+
+    name: str
+    op: object
+    inputs: tuple[str, ...]
+    row: str | None = field(default=None, kw_only=True)
+    dims: tuple[Dim, ...] = field(default=(), kw_only=True)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "inputs", (self.inputs,) if isinstance(self.inputs, str) else tuple(self.inputs))
+        object.__setattr__(self, "dims", tuple(self.dims))
+
+    @property
+    def row_name(self) -> str:
+        return self.row if self.row is not None else self.name
+
+
+@dataclass(frozen=True, init=False)
+class Graph(Network):
+    """Nodes run in order on one input (named ``input``); the node named ``output`` gives the result."""
+
+    nodes: tuple[Node, ...]
+    output: str
+    name: str | None = None
+    input: str = "input"
+    source: str | None = field(default=None, compare=False, repr=False)
+
+    def __init__(self, nodes: object, output: str, name: str | None = None, *, input: str = "input",
+                 source: str | None = None):
+        object.__setattr__(self, "nodes", tuple(nodes))
+        object.__setattr__(self, "output", output)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "input", input)
+        object.__setattr__(self, "source", source)
+        self._check()
+
+    def _check(self) -> None:
+        """Every node has a new name, a layer or network, and reads only what exists before it."""
+        seen = {self.input}
+        for node in self.nodes:
+            if not isinstance(node, Node):
+                raise ArgumentTypeError(f"Graph: nodes must be symcost.Node, got {type(node).__name__} {node!r}")
+            label = f'Graph node "{node.name}"'
+            if node.name in seen:
+                raise InvalidArgumentError(label, "name", "must be new (not the input or an earlier node)", node.name)
+            if not isinstance(node.op, (Layer, Network)):
+                raise ArgumentTypeError(f"{label}: op must be a symcost layer or network, got {type(node.op).__name__}")
+            if not node.inputs:
+                raise InvalidArgumentError(label, "inputs", "must name at least one input", node.inputs)
+            if isinstance(node.op, Network) and len(node.inputs) != 1:
+                raise InvalidArgumentError(label, "inputs", "must be one input for a network", node.inputs)
+            if isinstance(node.op, Network) and node.dims:
+                raise InvalidArgumentError(label, "dims", "only apply to a layer's arguments", node.dims)
+            for used in (*node.inputs, *(d.node for d in node.dims)):
+                if used not in seen:
+                    raise InvalidArgumentError(label, "inputs", f"must name {self.input!r} or an earlier node", used)
+            seen.add(node.name)
+        if self.output not in seen:
+            raise InvalidArgumentError("Graph", "output", f"must name {self.input!r} or a node", self.output)
+
+    def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
+        flows = {self.input: flow}
+        labels = {self.input: self.input}  # how errors name a node: its row's name
+        index = flow.index
+        rows: list[Row] = []
+        for node in self.nodes:
+            inputs = [replace(flows[name], index=index) for name in node.inputs]
+            name = qualified(prefix, node.row_name)
+            try:
+                op = _bound(node, flows) if node.dims else node.op
+            except SymcostError as err:
+                raise _in_node(err, node.op, name, [labels[i] for i in node.inputs], inputs) from None
+            if len(inputs) == 1:
+                node_rows, out = _walk(op, inputs[0], name)
+            else:
+                node_rows, out = _joined(op, [labels[i] for i in node.inputs], inputs, name)
+            rows += node_rows
+            flows[node.name] = out
+            labels[node.name] = name
+            index = out.index
+        return rows, replace(flows[self.output], index=index)
+
+
+def _bound(node: Node, flows: dict[str, Flow]) -> Layer:
+    """``node.op`` with each size symbol replaced by the size it stands for."""
+    values = {}
+    for dim in node.dims:
+        shape = flows[dim.node].shape
+        if dim.axis == 0:
+            values[dim.symbol] = sympy.Integer(1)
+            continue
+        try:
+            values[dim.symbol] = shape.dims[dim.axis - 1 if dim.axis > 0 else dim.axis]
+        except IndexError:
+            raise ShapeError(f'node "{node.row_name}": node "{dim.node}" of shape {shape} has no axis {dim.axis}') \
+                from None
+    op = node.op
+    changes = {f.name: _replaced(getattr(op, f.name), values) for f in op.arguments()}
+    return replace(op, **changes)
+
+
+def _replaced(value: object, values: dict) -> object:
+    if isinstance(value, sympy.Basic):
+        return value.xreplace(values)
+    if isinstance(value, tuple):
+        return tuple(_replaced(v, values) for v in value)
+    return value
+
+
+def _joined(op: Layer, sources: list[str], inputs: list[Flow], name: str) -> tuple[list[Row], Flow]:
+    """The row of a layer that joins several inputs (a sum, a product, a concatenation)."""
+    shapes = _unified([f.shape for f in inputs])
+    try:
+        if not isinstance(op, Layer):
+            raise ShapeError("a network takes one input")
+        cost = op.cost(*shapes)
+        rf = _merged(f'{op.kind} "{name}"', _on_grid(inputs, cost.out_shape), cost.out_shape)
+    except SymcostError as err:
+        if type(err) is ShapeError and any(s.free_symbols for s in shapes) and "floor=" not in str(err):
+            err = ShapeError(f"{err}; if the inputs agree on your input sizes, analyze on those "
+                             "(e.g. H = 16*h) or with floor='divisible'")
+        raise _in_node(err, op, name, sources, inputs) from None
+    return [Row(name, op.kind, cost, 1, rf)], Flow(cost.out_shape, rf, inputs[0].index + 1)
+
+
+def _in_node(err: SymcostError, op: object, name: str, sources: list[str], inputs: list[Flow]) -> SymcostError:
+    """``err`` prefixed with the node (its row, kind and inputs), led by the op's ``source`` when it has one."""
+    if len(inputs) == 1:
+        where = f"on input {inputs[0].shape}"
+    else:
+        where = "on inputs " + " and ".join(f'"{i}" {f.shape}' for i, f in zip(sources, inputs))
+    where = f'layer {inputs[0].index} "{name}" ({getattr(op, "kind", type(op).__name__)}) {where}'
+    source = getattr(op, "source", None)
+    if source:
+        return _located(with_context(err, f"{source}: {where}"), source)
+    return with_context(err, where)
+
+
+def _unified(shapes: list[Shape]) -> list[Shape]:
+    """Entries equal to the first input's as formulas (``expand`` decides) written as the first's."""
+    first = shapes[0]
+    unified = [first]
+    for shape in shapes[1:]:
+        if shape.rank == first.rank:
+            shape = Shape(*(a if a == b or sympy.expand(a - b) == 0 else b for a, b in zip(first.dims, shape.dims)))
+        unified.append(shape)
+    return unified
+
+
+def _merged(label: str, fields: list, out: Shape) -> object:
+    """The joined receptive field: the largest; branches of a feature map must share one grid.
+
+    Vectors and tokens have no grid left to share (two global pools joined):
+    their largest field is taken where sizes compare, else the first.
+    """
+    if out.rank == 3 or len({f.stride for f in fields}) == 1:
+        return merge_branches(label, fields)
+    return max(fields, key=lambda f: tuple(s if s.is_number else 0 for s in f.size))
+
+
+def _on_grid(inputs: list[Flow], out: Shape) -> list:
+    """The receptive fields of the inputs that lie on the output's grid.
+
+    An input broadcast over the output's height and width (a squeeze-and-
+    excitation gate of shape ``(C, 1, 1)``) is on another grid and is left out.
+    """
+    def broadcast(shape: Shape) -> bool:
+        return (shape.rank == out.rank == 3 and all(d == 1 for d in shape.dims[1:])
+                and not all(d == 1 for d in out.dims[1:]))
+
+    return [f.rf for f in inputs if not broadcast(f.shape)] or [f.rf for f in inputs]

@@ -1,0 +1,210 @@
+"""Whole-network analysis: a :class:`Report` of per-leaf rows and totals.
+
+Containers (:mod:`symcost.networks.containers`) walk a :class:`Flow` through their
+children; ``analyze`` collects the rows and sums them into closed forms::
+
+    >>> import symcost as sc
+    >>> from symcost.symbols import H, W
+    >>> net = sc.Sequential(sc.Conv2d(8, 3, padding=1), sc.ReLU(), sc.MaxPool2d(2))
+    >>> rep = net.analyze(sc.Shape(3, H, W))
+    >>> rep.total.params
+    224
+    >>> rep.subs(H=32, W=32).total.flops()
+    456704
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+
+import sympy
+
+from ..core.conventions import Convention, count_flops, get_convention
+from ..core.cost import Cost
+from ..core.counts import OpCounts, Params
+from ..core.display_hook import Displayable
+from ..core.errors import DivisibilityError, InvalidArgumentError
+from ..core.evaluate import substitute
+from ..core.receptive_field import ReceptiveField
+from ..core.shape import Shape
+
+#: Bytes per element of the dtypes ``param_bytes`` accepts.
+DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
+
+
+def qualified(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+@dataclass(frozen=True)
+class Flow:
+    """What flows between layers during a walk: a shape, its receptive field, rows so far."""
+
+    shape: Shape
+    rf: ReceptiveField
+    index: int = 0
+
+
+@dataclass(frozen=True)
+class Row:
+    """One leaf layer of a report; ``count`` > 1 when a Repeat runs it several times."""
+
+    name: str
+    kind: str
+    cost: Cost
+    count: sympy.Expr
+    rf: ReceptiveField
+
+    def __post_init__(self) -> None:
+        if isinstance(self.count, int):
+            object.__setattr__(self, "count", sympy.Integer(self.count))
+
+    @property
+    def params(self) -> sympy.Expr:
+        return self.count * self.cost.params.total
+
+    @property
+    def macs(self) -> sympy.Expr:
+        return self.count * self.cost.macs
+
+    def flops(self, convention: object = "exact") -> sympy.Expr:
+        return self.count * self.cost.flops(convention)
+
+    @property
+    def activations(self) -> sympy.Expr:
+        return self.count * self.cost.activations
+
+    def subs(self, values: dict | None = None, /, **by_name: object) -> "Row":
+        return Row(self.name, self.kind, self.cost.subs(values, **by_name),
+                   substitute(self.count, values, **by_name), self.rf.subs(values, **by_name))
+
+    def map_exprs(self, fn) -> "Row":
+        return Row(self.name, self.kind, self.cost.map_exprs(fn), fn(self.count), self.rf.map_exprs(fn))
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Sums over a report's rows; FLOPs default to the report's convention."""
+
+    parameters: Params
+    ops: OpCounts
+    activations: sympy.Expr
+    peak_activations: sympy.Expr
+    convention: Convention
+    rows: tuple = field(default=(), repr=False)
+
+    @property
+    def params(self) -> sympy.Expr:
+        """Learned parameters (weights and biases)."""
+        return self.parameters.total
+
+    @property
+    def buffers(self) -> sympy.Expr:
+        return self.parameters.buffer_total
+
+    @property
+    def macs(self) -> sympy.Expr:
+        return self.ops.macs
+
+    def flops(self, convention: object = None) -> sympy.Expr:
+        conv = get_convention(self.convention if convention is None else convention)
+        if conv.rules:  # weighed layer by layer
+            return sympy.Add(*(row.flops(conv) for row in self.rows))
+        return count_flops(self.ops, conv)
+
+    def param_bytes(self, dtype: str = "float32", *, buffers: bool = False) -> sympy.Expr:
+        """Model size in bytes: parameters (and buffers) times bytes per element."""
+        if dtype not in DTYPE_BYTES:
+            raise InvalidArgumentError("param_bytes", "dtype", f"must be one of {', '.join(DTYPE_BYTES)}", dtype)
+        count = self.params + (self.buffers if buffers else 0)
+        return count * DTYPE_BYTES[dtype]
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """An expression a ``floor="divisible"`` report assumes is an integer, and why."""
+
+    expr: sympy.Expr
+    reason: str
+
+
+@dataclass(frozen=True)
+class Report(Displayable):
+    """Per-leaf rows, the output shape and receptive field, and totals.
+
+    ``floor`` is ``"exact"`` (every floor kept) or ``"divisible"``; a divisible
+    report lists the ``assumptions`` its polynomials rest on, and ``subs``
+    refuses numbers that break one.
+    """
+
+    model: str
+    input_shape: Shape
+    convention: Convention
+    rows: tuple[Row, ...]
+    out_shape: Shape
+    rf: ReceptiveField
+    floor: str = "exact"
+    assumptions: tuple[Assumption, ...] = ()
+
+    @cached_property
+    def total(self) -> Totals:
+        live = [sympy.Add(*(s.numel for s in row.cost.in_shapes)) + row.cost.activations for row in self.rows]
+        return Totals(
+            parameters=Params.sum(row.cost.params.scaled(row.count) for row in self.rows),
+            ops=OpCounts.sum(row.cost.ops.scaled(row.count) for row in self.rows),
+            activations=sympy.Add(*(row.activations for row in self.rows)),
+            peak_activations=_largest(live) if live else self.input_shape.numel,
+            convention=self.convention,
+            rows=self.rows,
+        )
+
+    def check_assumptions(self, values: dict | None = None, /, **by_name: object) -> None:
+        """Refuse numbers that make an assumed-integer expression a fraction."""
+        for assumption in self.assumptions:
+            value = substitute(assumption.expr, values, **by_name)
+            if value.is_number and not value.is_integer:
+                bound = ", ".join(f"{k}={v}" for k, v in {**(values or {}), **by_name}.items())
+                raise DivisibilityError(
+                    f"{self.model}: floor='divisible' assumes {assumption.expr} is an integer "
+                    f"({assumption.reason}), but with {bound} it is {value}; use floor='exact' for these sizes"
+                )
+
+    def row(self, name: str) -> Row:
+        """The row of the leaf layer called ``name`` (its qualified name)."""
+        for row in self.rows:
+            if row.name == name:
+                return row
+        raise KeyError(f"no layer {name!r} in report {self.model!r}")
+
+    def subs(self, values: dict | None = None, /, **by_name: object) -> "Report":
+        """The same report with numbers substituted: exact integers throughout."""
+        self.check_assumptions(values, **by_name)
+        return replace(
+            self,
+            input_shape=self.input_shape.subs(values, **by_name),
+            rows=tuple(row.subs(values, **by_name) for row in self.rows),
+            out_shape=self.out_shape.subs(values, **by_name),
+            rf=self.rf.subs(values, **by_name),
+        )
+
+
+def _largest(values: list[sympy.Expr]) -> sympy.Expr:
+    """The maximum of ``values``; a symbolic one stays an unevaluated ``Max`` of the distinct values.
+
+    Letting SymPy order hundreds of nested-floor formulas costs seconds and
+    rarely decides anything; substituting numbers evaluates the ``Max``.
+    """
+    distinct = list(dict.fromkeys(values))
+    if all(v.is_number for v in distinct):
+        return max(distinct)
+    kept = [v for v in distinct if not any(w is not v and _dominates(w, v) for w in distinct)]
+    return sympy.Max(*kept, evaluate=False) if len(kept) > 1 else kept[0]
+
+
+def _dominates(big: sympy.Expr, small: sympy.Expr) -> bool:
+    """``big >= small`` for all positive symbols: their difference is a polynomial with no negative coefficient."""
+    if big.has(sympy.floor, sympy.ceiling, sympy.Piecewise) or small.has(sympy.floor, sympy.ceiling, sympy.Piecewise):
+        return False
+    difference = sympy.expand(big - small)
+    return all(c >= 0 for c in difference.as_coefficients_dict().values()) and difference.is_polynomial()

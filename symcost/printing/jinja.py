@@ -1,0 +1,244 @@
+r"""Rendering through Jinja2 templates: LaTeX, Markdown, HTML and plain text.
+
+Templates ship in ``symcost/templates`` and load through one environment,
+built once (:func:`environment`). ``.tex`` templates use a LaTeX overlay of
+it: ``\VAR{...}`` and ``\BLOCK{...}`` delimiters, ``%%`` line statements,
+``%#`` line comments, and a ``finalize`` hook that sends SymPy expressions
+to :func:`symcost.printing.markup.tex`, passes :class:`~symcost.printing.markup.LaTeX` through
+and escapes any other text in one pass. Markdown escapes its own specials;
+HTML is autoescaped. Both use ``StrictUndefined``: a missing variable is an
+error, never an empty string. Python builds the view model
+(:mod:`symcost.printing.template_views`); templates only lay it out::
+
+    >>> import symcost as sc
+    >>> print(to_latex(sc.Linear(10, name="fc_1"), shape=sc.Shape(512)))
+    \begin{align*}
+      D_{\mathrm{out}} &= 10 \\
+      \text{params} &= D_{\mathrm{in}} D_{\mathrm{out}} + D_{\mathrm{out}} = 512 \cdot 10 + 10 = 5{,}130 \\
+      \text{MACs} &= D_{\mathrm{in}} D_{\mathrm{out}} = 512 \cdot 10 = 5{,}120 \\
+      \text{FLOPs} &= 2 D_{\mathrm{in}} D_{\mathrm{out}} = 2 \cdot 512 \cdot 10 = 10{,}240 \\
+      &\text{with } D_{\mathrm{in}} = 512,\ D_{\mathrm{out}} = 10
+    \end{align*}
+    <BLANKLINE>
+
+Your own templates go through :func:`render`, in Jinja2's immutable sandbox:
+they see the same view model and nothing of Python's internals.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import jinja2
+import sympy
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from ..core.errors import TemplateError, TemplateSecurityError
+from .markup import LaTeX, Verbatim, escape_latex, escape_markdown, tex
+
+#: Jinja2 syntax of ``.tex`` templates: nothing that collides with TeX's braces or ``%`` comments.
+LATEX_SYNTAX = {
+    "block_start_string": r"\BLOCK{",
+    "block_end_string": "}",
+    "variable_start_string": r"\VAR{",
+    "variable_end_string": "}",
+    "comment_start_string": r"\#{",
+    "comment_end_string": "}",
+    "line_statement_prefix": "%%",
+    "line_comment_prefix": "%#",
+}
+#: Output formats by template suffix.
+FORMATS = {".tex": "latex", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
+           ".txt": "text"}
+
+
+def _value(value: object) -> object:
+    if isinstance(value, Verbatim):
+        return value
+    if value is None:
+        raise TemplateError("a template printed None; test it with {% if %} first")
+    if isinstance(value, sympy.Basic):
+        return tex(value)
+    return value
+
+
+def finalize_latex(value: object) -> str:
+    r"""How a ``.tex`` template prints a value: formulas as LaTeX, marked LaTeX as is, text escaped.
+
+        >>> from symcost.symbols import C_in
+        >>> finalize_latex(C_in), finalize_latex(LaTeX(r"\alpha")), finalize_latex("50%")
+        ('C_{\\mathrm{in}}', '\\alpha', '50\\%')
+    """
+    value = _value(value)
+    return value if isinstance(value, (LaTeX, Verbatim)) else escape_latex(value)
+
+
+def finalize_markdown(value: object) -> str:
+    """How a Markdown template prints a value: text escaped, LaTeX kept (a ``|`` becomes ``\\vert``)."""
+    value = _value(value)
+    if isinstance(value, Verbatim):
+        return value
+    if isinstance(value, LaTeX):
+        return value.replace("|", r"\vert ")
+    return escape_markdown(value)
+
+
+def finalize_plain(value: object) -> object:
+    """HTML (autoescaped afterwards) and plain text print values as they are."""
+    return _value(value)
+
+
+_FINALIZERS = {"latex": finalize_latex, "markdown": finalize_markdown, "html": finalize_plain,
+               "text": finalize_plain}
+
+
+def _format_of(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix not in FORMATS:
+        raise TemplateError(f"template {name!r}: unknown format; name it .tex, .md, .html or .txt")
+    return FORMATS[suffix]
+
+
+@jinja2.pass_context
+def _finalize(context: jinja2.runtime.Context, value: object) -> object:
+    return _FINALIZERS[_format_of(context.name or "x.txt")](value)
+
+
+def _with_filters(env: jinja2.Environment) -> jinja2.Environment:
+    """The ``verbatim`` filter marks what a template built itself (a macro's output): printed as is."""
+    env.filters["verbatim"] = Verbatim
+    return env
+
+
+def _options(fmt: str) -> dict:
+    common = {"undefined": jinja2.StrictUndefined, "trim_blocks": True, "lstrip_blocks": True,
+              "keep_trailing_newline": True}
+    if fmt == "latex":
+        return {**common, **LATEX_SYNTAX, "autoescape": False, "finalize": finalize_latex}
+    return {**common, "autoescape": fmt == "html", "finalize": _FINALIZERS[fmt]}
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The one environment of the built-in templates (Markdown, HTML, text), built once.
+
+    ``.tex`` templates load through its LaTeX overlay (:func:`latex_environment`).
+    """
+    options = _options("html")
+    options["finalize"] = _finalize
+    options["autoescape"] = jinja2.select_autoescape(["html", "htm"], default_for_string=False)
+    return _with_filters(jinja2.Environment(loader=jinja2.PackageLoader("symcost.printing", "templates"), **options))
+
+
+@functools.cache
+def latex_environment() -> jinja2.Environment:
+    """The overlay of :func:`environment` for ``.tex`` templates: TeX-friendly delimiters, LaTeX escaping."""
+    return environment().overlay(**_options("latex"))
+
+
+@functools.cache
+def sandbox(fmt: str) -> ImmutableSandboxedEnvironment:
+    """The sandboxed environment users' templates of format ``fmt`` run in, built once."""
+    return _with_filters(ImmutableSandboxedEnvironment(**_options(fmt)))
+
+
+def builtin(name: str, view: dict) -> str:
+    """Render the built-in template ``name`` (e.g. ``table.tex``) with ``view``."""
+    env = latex_environment() if name.endswith(".tex") else environment()
+    return env.get_template(name).render(view).strip() + "\n"
+
+
+#: A table printing wider than this many characters gets a landscape page in a standalone document
+#: (A4 portrait holds about 95 in the ``\small`` type, 5pt column gaps and 1.5cm margins it uses).
+LANDSCAPE_WIDTH = 94
+
+
+def document(body: str, *, title: str | None = None, landscape: bool = False, small: bool = False) -> str:
+    r"""``body`` in a LaTeX document that compiles on its own with pdflatex.
+
+    It needs nothing outside texlive-latex-base and -recommended: article,
+    amsmath, booktabs, longtable, caption, geometry (Latin Modern and T1 when
+    installed). ``small`` sets the body in ``\small`` type, as papers set tables.
+    """
+    return builtin("document.tex", {"body": LaTeX(body), "title": title, "landscape": landscape, "small": small})
+
+
+# -- the renderings -------------------------------------------------------------
+
+def _view(obj: object, options: dict) -> tuple[str, dict]:
+    from .template_views import view_of
+
+    return view_of(obj, **options)
+
+
+def to_latex(obj: object, template: object = None, standalone: bool = False, **options: object) -> str:
+    r"""``obj`` as LaTeX: a report as a booktabs table, a layer, cost or derivation as an
+    ``align*`` derivation, a comparison as an ``align*`` block.
+
+    ``template`` is the path of your own ``.tex`` template (see :func:`render`);
+    ``standalone=True`` wraps the result in a document that compiles on its own;
+    ``inline=True`` gives ``$\displaystyle\begin{aligned}...\end{aligned}$``
+    instead of ``align*`` (what Jupyter's MathJax shows). Other options go to
+    the view model: :func:`symcost.printing.template_views.table_view` for a report, and
+    ``shape``, ``values``, ``convention`` for a layer or a cost.
+    """
+    inline = bool(options.pop("inline", False))
+    if template is not None:
+        body, family, wide = render(obj, template, **options), None, False
+    else:
+        family, view = _view(obj, options)
+        body, wide = builtin(f"{family}.tex", {**view, "inline": inline}), view.get("width", 0) > LANDSCAPE_WIDTH
+    return document(body, landscape=wide, small=family == "table") if standalone else body
+
+
+def to_markdown(obj: object, template: object = None, **options: object) -> str:
+    """``obj`` as Markdown: tables with formulas in ``$...$`` (GitHub, Jupyter, pandoc)."""
+    if template is not None:
+        return render(obj, template, **options)
+    family, view = _view(obj, options)
+    return builtin(f"{family}.md", view)
+
+
+def to_html(obj: object, **options: object) -> str:
+    """``obj`` as an HTML fragment, formulas in ``$...$`` for MathJax."""
+    family, view = _view(obj, options)
+    return builtin(f"{family}.html", view)
+
+
+def to_text(obj: object, **options: object) -> str:
+    """``obj`` as plain text (a report's aligned table)."""
+    family, view = _view(obj, options)
+    return builtin(f"{family}.txt", view)
+
+
+def render(obj: object, template_path: object, **options: object) -> str:
+    r"""Render your own template file against ``obj``'s view model, in Jinja2's sandbox.
+
+    The format follows the suffix: ``.tex`` (``\VAR{}`` / ``\BLOCK{}``
+    delimiters, LaTeX escaping), ``.md``, ``.html`` (autoescaped) or ``.txt``.
+    The template sees the same plain view model as the built-in ones; reaching
+    for Python internals (``''.__class__``) raises
+    :class:`~symcost.core.errors.TemplateSecurityError`.
+    """
+    if not isinstance(template_path, (str, os.PathLike)):
+        raise TemplateError(f"template must be the path of a template file, got {type(template_path).__name__} "
+                            f"{template_path!r} (a layer's input goes in shape=...)")
+    path = Path(template_path)
+    fmt = _format_of(path.name)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise TemplateError(f"template {str(path)!r}: cannot be read ({err.strerror or err})") from None
+    _, view = _view(obj, dict(options))
+    try:
+        return sandbox(fmt).from_string(source).render(view)
+    except jinja2.exceptions.SecurityError as err:
+        raise TemplateSecurityError(f"template {str(path)!r}: {err} Templates see only the view model "
+                                    "(dicts, lists, text and numbers), not Python objects") from None
+    except jinja2.exceptions.TemplateSyntaxError as err:
+        raise TemplateError(f"template {str(path)!r}, line {err.lineno}: {err.message}") from None
+    except jinja2.exceptions.UndefinedError as err:
+        raise TemplateError(f"template {str(path)!r}: {err.message}; the view model has "
+                            f"{', '.join(sorted(view))}") from None

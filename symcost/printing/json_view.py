@@ -1,0 +1,79 @@
+"""Plain view models: dicts of strings and exact numbers that outputs lay out.
+
+JSON is the view model as is (the DESIGN.md schema); templates and the text
+table lay the same dicts out. Each quantity is a ``Q``::
+
+    {"expr": SymPy's str, "latex": symcost's LaTeX, "value": int | "p/q" | None}
+
+    >>> import symcost as sc
+    >>> from symcost.symbols import H, W
+    >>> view = report_view(sc.Sequential(sc.Conv2d(8, 3, padding=1, name="conv")).analyze(sc.Shape(3, H, W)))
+    >>> view["layers"][0]["macs"]
+    {'expr': '216*H*W', 'latex': '216 H W', 'value': None}
+    >>> report_view(sc.Sequential(sc.Conv2d(8, 3, name="conv")).analyze(sc.Shape(3, 5, 5)))["total"]["params"]
+    {'expr': '224', 'latex': '224', 'value': 224}
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from .numbers import exact_value
+from ..networks.report import Report, Row
+from ..core.receptive_field import ReceptiveField
+from .markup import tex
+
+
+def quantity(expr: object) -> dict:
+    """One ``Q``: the formula as SymPy prints it, its LaTeX, and its exact value if it has one."""
+    expr = sympy.Integer(expr) if isinstance(expr, int) else expr
+    return {"expr": str(expr), "latex": str(tex(expr)), "value": exact_value(expr)}
+
+
+def rf_view(rf: ReceptiveField) -> dict:
+    """``{size, stride, padding}`` of the height axis, plus ``width`` when that axis differs."""
+    view = {"size": quantity(rf.size[0]), "stride": quantity(rf.stride[0]), "padding": quantity(rf.padding[0])}
+    if (rf.size[1], rf.stride[1], rf.padding[1]) != (rf.size[0], rf.stride[0], rf.padding[0]):
+        view["width"] = {"size": quantity(rf.size[1]), "stride": quantity(rf.stride[1]),
+                         "padding": quantity(rf.padding[1])}
+    return view
+
+
+def row_view(row: Row, convention: object) -> dict:
+    return {
+        "name": row.name,
+        "kind": row.kind,
+        "in_shapes": [[str(d) for d in s] for s in row.cost.in_shapes],
+        "out_shape": [str(d) for d in row.cost.out_shape],
+        "count": quantity(row.count),
+        "params": quantity(row.params),
+        "macs": quantity(row.macs),
+        "flops": quantity(row.flops(convention)),
+        "activations": quantity(row.activations),
+        "rf": rf_view(row.rf),
+    }
+
+
+def report_view(report: Report, dtype: str = "float32") -> dict:
+    """The DESIGN.md JSON object of a report (plus ``floor``, ``assumptions``, buffers and peak memory)."""
+    total = report.total
+    return {
+        "model": report.model,
+        "convention": report.convention.name,
+        "input": [str(d) for d in report.input_shape],
+        "floor": report.floor,
+        "assumptions": [{"integer": quantity(a.expr), "reason": a.reason} for a in report.assumptions],
+        "layers": [row_view(row, report.convention) for row in report.rows],
+        "total": {
+            "params": quantity(total.params),
+            "buffers": quantity(total.buffers),
+            "macs": quantity(total.macs),
+            "flops": quantity(total.flops()),
+            "activations": quantity(total.activations),
+            "peak_activations": quantity(total.peak_activations),
+            "param_bytes": quantity(total.param_bytes(dtype)),
+            "dtype": dtype,
+            "out_shape": [str(d) for d in report.out_shape],
+            "rf": rf_view(report.rf),
+        },
+    }

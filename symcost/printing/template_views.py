@@ -1,0 +1,362 @@
+r"""View models for the templates: plain dicts of text, LaTeX and exact numbers.
+
+They extend :mod:`symcost.printing.json_view` (whose ``Q`` quantities they reuse) with
+what a layout needs: a derivation's steps, a report's rows grouped by
+container with formatted cells, a comparison's lines. Values under a key
+named ``latex`` (and every ``LaTeX`` string) are already LaTeX; everything
+else is text the templates escape::
+
+    >>> import symcost as sc
+    >>> from symcost.symbols import H, W
+    >>> rep = sc.Sequential(sc.Conv2d(8, 3, padding=1), sc.ReLU(), name="stem").analyze(sc.Shape(3, H, W))
+    >>> view = table_view(rep, values={"H": 32, "W": 32}, units=True)
+    >>> view["columns"], view["groups"][0]["name"], view["groups"][0]["rows"][0]["params"]["text"]
+    ('both', 'stem', '224')
+    >>> view["total"]["ops"]
+    {'latex': '440 H W', 'expr': '440*H*W', 'text': '451K'}
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import sympy
+
+from ..analysis.compare import Comparison
+from ..core.cost import Cost
+from ..analysis.derivation import Derivation, derive
+from .numbers import number
+from ..core.errors import InvalidArgumentError
+from ..layers.base import Layer
+from .markup import LaTeX, tex, tex_shape, text_shape
+from ..networks.report import Report
+from .json_view import quantity
+
+#: A table with more rows than this becomes a ``longtable`` (breaks across pages).
+LONG_TABLE_ROWS = 40
+#: A derivation line wider than this (printed characters, spaces excluded) puts each step on its own row.
+SPLIT_WIDTH = 56
+COLUMNS = ("symbolic", "numeric", "both")
+TABLE_METRICS = {"flops": "FLOPs", "macs": "MACs"}
+METRIC_NAMES = {"params": "params", "buffers": "buffers", "macs": "MACs", "flops": "FLOPs",
+                "activations": "activations"}
+
+
+# -- derivations --------------------------------------------------------------
+
+def _value_tex(value: sympy.Expr) -> str:
+    """A value shown in place of its symbol; anything but a number or a symbol in parentheses."""
+    if value.is_Atom and not (value.is_number and (value.is_negative or not value.is_Integer)):
+        return tex(value)
+    if isinstance(value, (sympy.floor, sympy.ceiling)):
+        return tex(value)
+    return rf"\left({tex(value)}\right)"
+
+
+_GROUP = re.compile(r"\\(?:mathrm|text)\{([^{}]*)\}|([_^])\{([^{}]*)\}|\{,\}")
+_FRAC = re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}")
+
+
+def _width(latex: str) -> int:
+    """Roughly how many characters ``latex`` prints: a fraction is as wide as its wider part.
+
+        >>> _width(r"\\left\\lfloor{\\frac{H - K + 2 P}{S}}\\right\\rfloor + 1")
+        10
+    """
+    text = re.sub(r"\\left|\\right", "", latex)
+    previous = None
+    while previous != text:
+        previous = text
+        text = _GROUP.sub(lambda m: m.group(1) or (m.group(2) or "") + (m.group(3) or ","), text)
+        text = _FRAC.sub(lambda m: max(m.group(1), m.group(2), key=len), text)
+    return len(re.sub(r"[{}\s]", "", re.sub(r"\\[A-Za-z]+", "x", text))) + text.count(" = ") * 2
+
+
+def derivation_view(derivation: Derivation) -> dict:
+    """The lines of a derivation: for each quantity its formula, the numbers put in, the value.
+
+        >>> import symcost as sc
+        >>> view = derivation_view(derive(sc.Linear(10), sc.Shape(512)))
+        >>> print(" = ".join(view["lines"][1]["steps"]))
+        D_{\\mathrm{in}} D_{\\mathrm{out}} + D_{\\mathrm{out}} = 512 \\cdot 10 + 10 = 5{,}130
+    """
+    bound = dict(derivation.values)
+    names = {sym: _value_tex(v) for sym, v in bound.items()}
+    for sym, dim in derivation.outputs:
+        if dim.free_symbols & set(bound):
+            names[sym] = _value_tex(dim.xreplace(bound))
+    lines = []
+    for step in derivation.steps:
+        symbol = LaTeX(" = ".join(tex(s) for s in step.symbols)) if step.symbols else None
+        general = tex(step.general)
+        substituted = value = None
+        if step.general.free_symbols & set(names):
+            substituted = tex(step.general, names=names, mul_symbol="dot")
+            value = tex(step.value)
+        own = {tex(s) for s in step.symbols}
+        steps = [general] if general not in own else []
+        for shown in (substituted, value):
+            if shown is not None and (not steps or shown != steps[-1]) and shown not in own:
+                steps.append(shown)
+        if not steps:
+            continue
+        lines.append({
+            "key": "size" if step.symbols else step.key,
+            "name": step.name,
+            "symbol": symbol,
+            "general": general,
+            "general_text": str(step.general),
+            "substituted": substituted if substituted not in (general, value) else None,
+            "value": value if value != general else None,
+            "steps": steps,
+            "split": _width(" = ".join([symbol or "FLOPs", *steps])) > SPLIT_WIDTH,
+            "q": quantity(step.value),
+        })
+    result = derivation.result
+    return {
+        "kind": derivation.general.kind,
+        "label": derivation.label or derivation.general.kind,
+        "inputs": [tex_shape(s) for s in result.in_shapes],
+        "inputs_text": [text_shape(s) for s in result.in_shapes],
+        "convention": derivation.convention.name,
+        "values": [{"symbol": tex(sym), "value": tex(v), "name": str(sym), "text": str(v)}
+                   for sym, v in derivation.values],
+        "lines": lines,
+        "substituted": any(line["substituted"] or line["value"] for line in lines),
+    }
+
+
+# -- network tables -----------------------------------------------------------
+
+def _cell(symbolic: sympy.Expr, numeric: sympy.Expr | None, units: bool) -> dict:
+    """A quantity: its formula (``latex``, ``expr``) and, once it is a number, its ``text``."""
+    if numeric is None and symbolic.is_number:
+        numeric = symbolic
+    return {"latex": tex(symbolic, fold=True), "expr": str(symbolic),
+            "text": None if numeric is None else number(numeric, units)}
+
+
+def _rf_cell(rf: object) -> dict:
+    size = rf.size  # type: ignore[attr-defined]
+    shown = size[:1] if size[0] == size[1] else size
+    return {"latex": tex_shape(shown, fold=True), "text": text_shape(shown)}
+
+
+def _shape_cell(symbolic: Iterable, numeric: Iterable | None) -> dict:
+    """A shape: its formula (``latex``), its numbers when bound (``value_latex``, ``text``)."""
+    shown = numeric if numeric is not None else symbolic
+    return {"latex": tex_shape(symbolic, fold=True), "value_latex": tex_shape(shown, fold=True),
+            "text": text_shape(shown)}
+
+
+def _group_key(name: str) -> str | None:
+    return name.split(".", 1)[0] if "." in name else None
+
+
+def _sum(rows: Iterable | None, quantity) -> sympy.Expr | None:
+    return None if rows is None else sympy.Add(*(quantity(row) for row in rows))
+
+
+def _has_symbols(expr: object) -> bool:
+    return bool(getattr(expr, "free_symbols", None))
+
+
+def _bound(report: Report) -> bool:
+    """Whether every quantity of ``report`` is a number (no symbol left)."""
+    return not report.input_shape.free_symbols and not any(
+        getattr(row.count, "free_symbols", None) for row in report.rows)
+
+
+def table_view(report: Report, *, columns: str | None = None, metric: str = "flops", units: bool = False,
+               values: dict | None = None, group: bool = True, longtable: bool | None = None,
+               caption: str | None = None, label: str | None = None) -> dict:
+    """A report as a table: rows grouped by container (``features``, ``layer1``) with subtotals, and totals.
+
+    ``columns`` is ``"symbolic"`` (formulas), ``"numeric"`` (numbers: the
+    report is bound, or ``values`` bind it) or ``"both"``; by default numbers
+    when there are some, both when ``values`` are given. ``metric`` is
+    ``"flops"`` (under the report's convention) or ``"macs"``; ``units``
+    shows ``4.09G`` instead of ``4,089,184,256``.
+    """
+    if metric not in TABLE_METRICS:
+        raise InvalidArgumentError("table", "metric", f"must be one of {', '.join(TABLE_METRICS)}", metric)
+    numeric = report.subs(values) if values else (report if _bound(report) else None)
+    if columns is None:
+        columns = "numeric" if report is numeric else ("both" if numeric is not None else "symbolic")
+    if columns not in COLUMNS:
+        raise InvalidArgumentError("table", "columns", f"must be one of {', '.join(COLUMNS)}", columns)
+    if columns != "symbolic" and numeric is None:
+        raise InvalidArgumentError("table", "columns", "other than 'symbolic' need numbers: pass values={...} "
+                                   "for the symbols, or a substituted report", columns)
+
+    def ops(row_or_total: object) -> sympy.Expr:
+        return row_or_total.macs if metric == "macs" else row_or_total.flops(report.convention)  # type: ignore
+
+    numeric_rows = numeric.rows if numeric is not None else (None,) * len(report.rows)
+    groups: list[dict] = []
+    for row, bound in zip(report.rows, numeric_rows):
+        key = _group_key(row.name) if group else None
+        if not groups or groups[-1]["name"] != key:
+            groups.append({"name": key, "rows": [], "_exprs": []})
+        groups[-1]["_exprs"].append((row, bound))
+        groups[-1]["rows"].append({
+            "name": row.name[len(key) + 1:] if key else row.name,
+            "qualified": row.name,
+            "kind": row.kind,
+            "count": tex(row.count) if row.count != 1 else None,
+            "count_text": str(row.count) if row.count != 1 else None,
+            "out_shape": _shape_cell(row.cost.out_shape, bound.cost.out_shape if bound else None),
+            "params": _cell(row.params, bound.params if bound else None, units),
+            "ops": _cell(ops(row), ops(bound) if bound else None, units),
+            "rf": _rf_cell(bound.rf if bound else row.rf),
+        })
+    for g in groups:  # a container's subtotals, symbolic and (when bound) numeric
+        symbolic_rows, bound_rows = zip(*g.pop("_exprs"))
+        bound_rows = bound_rows if numeric is not None else None
+        g["params"] = _cell(_sum(symbolic_rows, lambda r: r.params), _sum(bound_rows, lambda r: r.params), units)
+        g["ops"] = _cell(_sum(symbolic_rows, ops), _sum(bound_rows, ops), units)
+    total = report.total
+    bound_total = numeric.total if numeric is not None else None
+    rows = len(report.rows) + sum(1 for g in groups if g["name"])
+    # a quantity that is a number on every row needs no formula column
+    params_columns = ops_columns = columns
+    if columns == "both" and not any(_has_symbols(row.params) for row in report.rows):
+        params_columns = "numeric"
+    if columns == "both" and not any(_has_symbols(ops(row)) for row in report.rows):
+        ops_columns = "numeric"
+    return {
+        "model": report.model,
+        "columns": columns,
+        "params_columns": params_columns,
+        "ops_columns": ops_columns,
+        "metric": metric,
+        "metric_label": TABLE_METRICS[metric],
+        "units": units,
+        "convention": report.convention.name,
+        "convention_description": report.convention.description,
+        "input": _shape_cell(report.input_shape, numeric.input_shape if numeric is not None else None),
+        "values": _values_view(report, values or {}),
+        "floor": report.floor,
+        "assumptions": [{"latex": tex(a.expr, fold=True), "expr": str(a.expr), "reason": a.reason}
+                        for a in report.assumptions],
+        "groups": groups,
+        "total": {
+            "out_shape": _shape_cell(report.out_shape, numeric.out_shape if numeric is not None else None),
+            "params": _cell(total.params, bound_total.params if bound_total else None, units),
+            "ops": _cell(ops(total), ops(bound_total) if bound_total else None, units),
+            "rf": _rf_cell(numeric.rf if numeric is not None else report.rf),
+        },
+        "longtable": rows > LONG_TABLE_ROWS if longtable is None else bool(longtable),
+        "caption": caption,
+        "label": label,
+        "text": _text_table(groups, TABLE_METRICS[metric]),
+        "width": _table_width(groups, columns, params_columns, ops_columns),
+    }
+
+
+def _table_width(groups: list[dict], columns: str, params_columns: str, ops_columns: str) -> int:
+    """Roughly how many characters wide the LaTeX table prints (see symcost.printing.jinja.LANDSCAPE_WIDTH)."""
+    shape = "latex" if columns == "symbolic" else "value_latex"
+    rows = [r for g in groups for r in g["rows"]]
+    widths = [max(len(r["name"]) + 2 for r in rows), max(len(r["kind"]) for r in rows),
+              max(_width(r["out_shape"][shape]) for r in rows), max(_width(r["rf"]["latex"]) for r in rows)]
+    for key, mode in (("params", params_columns), ("ops", ops_columns)):
+        cells = [r[key] for r in rows] + [g[key] for g in groups if g["name"]]
+        if mode != "numeric":
+            widths.append(max(_width(c["latex"]) for c in cells))
+        if mode != "symbolic":
+            widths.append(max(len(c["text"]) for c in cells))
+    return sum(widths) + 2 * len(widths)
+
+
+def _values_view(report: Report, values: dict) -> list[dict]:
+    """The values a table was bound with, each under its symbol's display name."""
+    known = {s.name: s for s in report.input_shape.free_symbols | report.total.params.free_symbols}
+    shown = []
+    for key, value in values.items():
+        sym = known.get(key, sympy.Symbol(key)) if isinstance(key, str) else key
+        shown.append({"symbol": tex(sym), "name": str(sym), "value": tex(value), "text": str(value)})
+    return shown
+
+
+def _text_table(groups: list[dict], metric: str) -> dict:
+    """Rows of plain text, with column widths, for the ``text/plain`` display."""
+    header = ["layer", "kind", "output", "params", metric, "RF"]
+    rows = []
+    for g in groups:
+        if g["name"]:
+            rows.append([g["name"], "", "", _text(g["params"]), _text(g["ops"]), ""])
+        for r in g["rows"]:
+            name = ("  " if g["name"] else "") + r["name"] + (f" (x{r['count_text']})" if r["count_text"] else "")
+            rows.append([name, r["kind"], r["out_shape"]["text"], _text(r["params"]),
+                         _text(r["ops"]), r["rf"]["text"]])
+    widths = [max(len(line[i]) for line in [header, *rows]) for i in range(len(header))]
+    return {"header": header, "rows": rows, "widths": widths, "right": [False, False, False, True, True, True]}
+
+
+def _text(cell: dict) -> str:
+    return cell["text"] if cell["text"] is not None else cell["expr"]
+
+
+# -- comparisons --------------------------------------------------------------
+
+def comparison_view(c: Comparison) -> dict:
+    """Both formulas, the ratio and the break-even points of a comparison, as LaTeX.
+
+        >>> from symcost.analysis.compare import comparison
+        >>> from symcost.symbols import C_out, K
+        >>> print(comparison_view(comparison(C_out * K**2 + K**2 * C_out**2, C_out**2 * K**2))["ratio"]["latex"])
+        1 + \\frac{1}{C_{\\mathrm{out}}}
+    """
+    return {
+        "metric": c.metric,
+        "metric_label": METRIC_NAMES.get(c.metric, c.metric),
+        "convention": c.convention,
+        "labels": list(c.labels),
+        "a": quantity(c.a) | {"latex": tex(c.a)},
+        "b": quantity(c.b) | {"latex": tex(c.b)},
+        "ratio": quantity(c.ratio) | {"latex": tex(c.ratio)},
+        "symbol": tex(c.symbol) if c.symbol is not None else None,
+        "symbol_text": str(c.symbol) if c.symbol is not None else None,
+        "break_even": [quantity(x) | {"latex": tex(x)} for x in c.break_even],
+    }
+
+
+# -- dispatch -------------------------------------------------------------------
+
+#: Options that choose what a layer or a cost is derived on (the rest go to the view).
+_DERIVE_OPTIONS = ("values", "convention")
+
+
+def view_of(obj: object, **options: object) -> tuple[str, dict]:
+    """The template family (``table``, ``derivation``, ``comparison``) and the view model of ``obj``.
+
+    A layer takes ``shape`` (one or a tuple of shapes), ``values`` and
+    ``convention``; a cost ``values`` and ``convention``; a report the
+    options of :func:`table_view`.
+    """
+    if isinstance(obj, Report):
+        return "table", table_view(obj, **options)  # type: ignore[arg-type]
+    if isinstance(obj, Comparison):
+        _no_more(options)
+        return "comparison", comparison_view(obj)
+    if isinstance(obj, (Layer, Cost)):
+        shapes = options.pop("shape", None)
+        if shapes is not None and isinstance(obj, Cost):
+            raise InvalidArgumentError("render", "shape", "is given by the Cost already", shapes)
+        shapes = () if shapes is None else (shapes if isinstance(shapes, tuple) and shapes and
+                                             not isinstance(shapes[0], (int, sympy.Expr)) else (shapes,))
+        known = {k: options.pop(k) for k in _DERIVE_OPTIONS if k in options}
+        _no_more(options)
+        return "derivation", derivation_view(derive(obj, *shapes, **known))  # type: ignore[arg-type]
+    if isinstance(obj, Derivation):
+        _no_more(options)
+        return "derivation", derivation_view(obj)
+    raise InvalidArgumentError("render", "obj", "must be a Report, a Cost, a layer, a Derivation or a Comparison",
+                               type(obj).__name__)
+
+
+def _no_more(options: dict) -> None:
+    if options:
+        raise InvalidArgumentError("render", "options", "are not known for this object", sorted(options))
