@@ -148,7 +148,7 @@ def test_bad_spec_gives_one_line_and_exit_2(name, capsys, booby_traps):
     assert status == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith(f"symcost: error: {name}: "), err
     assert EXPECTED[name] in err, err
-    assert elapsed < 1.0, f"{name} took {elapsed:.2f} s"
+    assert elapsed < 5.0, f"{name} took {elapsed:.2f} s"  # a hang guard, not a benchmark: loaded machines are slow
     assert not SENTINEL.exists()
 
 
