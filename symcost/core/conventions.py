@@ -239,7 +239,7 @@ def count_flops(subject: "OpCounts | Cost", convention: object = "exact") -> sym
     if not isinstance(subject, OpCounts):  # a Cost: its counts, shapes and layer
         rule = conv.rule_for(subject)
         weights = conv.weights if rule is None else rule.weights
-        quantities = {**subject.ops.as_dict(), "in": subject.in_shape.numel, "out": subject.out_shape.numel}
+        quantities = {**subject.ops.as_dict(), "in": subject.in_shapes[0].numel if subject.in_shapes else 0, "out": subject.out_shape.numel}
         return sympy.factor_terms(sympy.Add(*(w * quantities[q] for q, w in weights)))
     if conv.rules:
         raise ArgumentTypeError(

@@ -38,6 +38,8 @@ class Cost(Displayable):
     params: Params = field(default_factory=Params)
     ops: OpCounts = field(default_factory=OpCounts)
     rf: tuple[RFStep, ...] = ()
+    #: the outputs after the first, for layers that return several tensors (chunk, split, LSTM)
+    more_outputs: tuple[Shape, ...] = ()
     #: the layer that made this cost (conventions with per-kind rules read its arguments and origin)
     layer: object = field(default=None, compare=False, repr=False)
 
@@ -50,9 +52,14 @@ class Cost(Displayable):
         return self.ops.macs
 
     @property
+    def out_shapes(self) -> tuple[Shape, ...]:
+        """Every output's shape; one for most layers."""
+        return (self.out_shape, *self.more_outputs)
+
+    @property
     def activations(self) -> Expr:
-        """Output elements of one sample."""
-        return self.out_shape.numel
+        """Output elements of one sample (every output's)."""
+        return sympy.Add(*(s.numel for s in self.out_shapes))
 
     def flops(self, convention: object = "exact") -> Expr:
         """FLOPs under a convention (a preset name or a :class:`Convention`)."""
@@ -72,6 +79,7 @@ class Cost(Displayable):
             self,
             in_shapes=tuple(s.map_exprs(fn) for s in self.in_shapes),
             out_shape=self.out_shape.map_exprs(fn),
+            more_outputs=tuple(s.map_exprs(fn) for s in self.more_outputs),
             params=self.params.map_exprs(fn),
             ops=self.ops.map_exprs(fn),
             rf=tuple(step.map_exprs(fn) for step in self.rf),

@@ -29,9 +29,17 @@ class OpCounts:
     """Operations one forward pass executes on one sample.
 
     ``mul``, ``add``, ``cmp`` (comparisons, max/min), ``div`` and ``special``
-    (exp, erf, tanh) partition every executed operation. ``macs`` and ``bias``
-    label parts of them that conventions weigh separately: the
-    multiply-accumulates of conv/linear layers, and the bias additions.
+    (exp, erf, tanh, sqrt, log) partition every executed operation. The labels
+    name parts that conventions weigh separately:
+
+    * ``macs``: multiply-accumulates of convolutions, linear layers and matrix
+      products, attention's included over the full square of scores (as torch's
+      FlopCounterMode counts them, even where a causal kernel skips half);
+    * ``bias``: the bias additions;
+    * ``attn_macs``: the part of ``macs`` in attention's two products (Q K^T and
+      scores x V), over the full square (Kaplan et al. count half of it);
+    * ``masked_macs``: the part of ``macs`` a causal kernel skips (the masked
+      triangle); the executed ``mul``/``add`` leave it out.
     """
 
     mul: Expr = ZERO
@@ -41,6 +49,8 @@ class OpCounts:
     special: Expr = ZERO
     macs: Expr = ZERO
     bias: Expr = ZERO
+    attn_macs: Expr = ZERO
+    masked_macs: Expr = ZERO
 
     def __post_init__(self) -> None:
         for f in fields(self):

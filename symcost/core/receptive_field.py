@@ -1,6 +1,7 @@
 """The receptive-field recurrence of Araujo et al. (Distill 2019).
 
-Per axis: size ``r``, effective stride ``j`` (product of earlier strides) and
+Per spatial axis (length of a 1-D map; height and width; time, height and
+width of a clip): size ``r``, effective stride ``j`` (product of earlier strides) and
 effective padding ``p``, from ``r=1, j=1, p=0`` at the input; each layer step
 gives ``r += (K_eff - 1)*j``, ``p += P*j``, ``j *= S``. Output pixel ``y`` is
 centred on input coordinate ``y*j - p + (r - 1)/2``::
@@ -24,17 +25,16 @@ from .counts import RFStep
 from .errors import ShapeError
 from .evaluate import substitute
 
-Pair = tuple[sympy.Expr, sympy.Expr]
+Pair = tuple[sympy.Expr, ...]
 
 
-def _pair(values: object) -> Pair:
-    a, b = values  # type: ignore[misc]
-    return (sympy.Integer(a) if isinstance(a, int) else a, sympy.Integer(b) if isinstance(b, int) else b)
+def _axes(values: object) -> Pair:
+    return tuple(sympy.Integer(v) if isinstance(v, int) else v for v in values)  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True)
 class ReceptiveField:
-    """Size, effective stride and effective padding, per axis (height, width)."""
+    """Size, effective stride and effective padding, per spatial axis (e.g. height, width)."""
 
     size: Pair
     stride: Pair
@@ -42,10 +42,28 @@ class ReceptiveField:
 
     def __post_init__(self) -> None:
         for name in ("size", "stride", "padding"):
-            object.__setattr__(self, name, _pair(getattr(self, name)))
+            object.__setattr__(self, name, _axes(getattr(self, name)))
+
+    @staticmethod
+    def identity(axes: int) -> "ReceptiveField":
+        """The field of an input with ``axes`` spatial axes: one pixel, stride 1, no padding."""
+        return ReceptiveField((1,) * axes, (1,) * axes, (0,) * axes)
+
+    @staticmethod
+    def of_input(shape: object) -> "ReceptiveField":
+        """The input's field: one axis per entry after the channels (a (C, L) map has one, (C, T, H, W) three);
+        vectors and (C, H, W) maps keep the two axes of an image."""
+        rank = len(shape)  # type: ignore[arg-type]
+        return INPUT if rank <= 1 or rank == 3 else ReceptiveField.identity(rank - 1)
+
+    @property
+    def axes(self) -> int:
+        return len(self.size)
 
     def apply(self, step: RFStep) -> "ReceptiveField":
         k, s, p = step.kernel, step.stride, step.padding
+        if len(k) != self.axes:
+            raise ShapeError(f"a {len(k)}-axis window does not fit a map with {self.axes} spatial axes")
         return ReceptiveField(
             size=tuple(r + (ki - 1) * j for r, ki, j in zip(self.size, k, self.stride)),
             stride=tuple(j * si for j, si in zip(self.stride, s)),

@@ -1,7 +1,10 @@
-"""The shape of one sample flowing between layers (batch excluded).
+"""The shape of one sample flowing between layers (batch excluded), of any rank.
 
-``Shape(C, H, W)`` is a feature map, ``Shape(D)`` a flat vector and
-``Shape(L, D)`` a sequence of tokens. Entries are ints or SymPy expressions::
+``Shape(L)`` holds token ids, ``Shape(D)`` a flat vector, ``Shape(L, D)`` a
+sequence of tokens, ``Shape(C, L)`` a 1-D map, ``Shape(C, H, W)`` a feature
+map, ``Shape(C, T, H, W)`` a video clip; ``Shape()`` is a scalar (a loss).
+Each layer reads the entries as its torch counterpart does. Entries are ints
+or SymPy expressions::
 
     >>> from symcost.symbols import C_in, W
     >>> s = Shape(C_in, W, W)
@@ -23,6 +26,10 @@ from .errors import ShapeError
 from .evaluate import substitute
 
 
+#: The most entries a shape may have (torch allows 64 dimensions; no network uses more than a handful).
+MAX_RANK = 16
+
+
 @dataclass(frozen=True, init=False)
 class Shape:
     dims: tuple[sympy.Expr, ...]
@@ -30,10 +37,8 @@ class Shape:
     def __init__(self, *dims: object):
         if len(dims) == 1 and isinstance(dims[0], (tuple, list, Shape)):
             dims = tuple(dims[0])
-        if not 1 <= len(dims) <= 3:
-            raise ShapeError(
-                f"Shape takes (C, H, W), (L, D) or (D,), got {len(dims)} entries {tuple(dims)!r}"
-            )
+        if len(dims) > MAX_RANK:
+            raise ShapeError(f"Shape takes at most {MAX_RANK} entries (as torch tensors do), got {len(dims)}")
         exprs = tuple(to_expr(d, layer="Shape", argument=f"entry {i}") for i, d in enumerate(dims))
         for i, e in enumerate(exprs):
             if e.is_integer is False or e.is_positive is False:
@@ -91,6 +96,11 @@ class Shape:
     def subs(self, values: dict | None = None, /, **by_name: object) -> "Shape":
         """Substitute numbers (or expressions) for symbols, by symbol or by name."""
         return self.map_exprs(lambda e: substitute(e, values, **by_name))
+
+    @property
+    def spatial(self) -> tuple[sympy.Expr, ...]:
+        """The entries after the channels: ``(L,)``, ``(H, W)`` or ``(T, H, W)`` of a map."""
+        return self.dims[1:]
 
     def __str__(self) -> str:
         return "(" + ", ".join(str(d) for d in self.dims) + ("," if self.rank == 1 else "") + ")"

@@ -16,6 +16,7 @@ from .passthrough import Dropout, Identity
 from .pooling import AvgPool2d, MaxPool2d
 from .reshape import Flatten
 from .separable import SeparableConv2d
+from .tensors import Constant, Parameter
 from .upsample import Upsample
 from .registry import kinds, layer_class  # after the kinds above registered themselves
 
@@ -25,5 +26,5 @@ __all__ = [
     "ReLU", "ReLU6", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardswish", "Hardsigmoid",
     "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
     "Flatten", "Dropout", "Identity", "Upsample", "Add", "Mul", "Scale",
-    "Cat", "Mean", "Pad2d",
+    "Cat", "Mean", "Pad2d", "Parameter", "Constant",
 ]

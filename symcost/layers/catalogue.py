@@ -46,6 +46,8 @@ _BUILDERS: dict[str, Callable[[], Example]] = {
     "Cat": lambda: Example(L.Cat(), (_MAP, _MAP)),
     "Mean": lambda: Example(L.Mean((2, 3)), (_MAP,)),
     "Pad2d": lambda: Example(L.Pad2d(P), (_MAP,)),
+    "Parameter": lambda: Example(L.Parameter((C, H, W)), ()),
+    "Constant": lambda: Example(L.Constant((C, H, W), buffer=True), ()),
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..core.conventions import Convention, get_convention
 from ..core.errors import InvalidArgumentError
-from ..core.receptive_field import INPUT
+from ..core.receptive_field import ReceptiveField
 from ..core.shape import Shape
 from .floors import FLOOR_MODES, divisible_report
 from .report import Flow, Report, Row
@@ -34,11 +34,13 @@ class Network:
         return None
 
     def analyze(self, input_shape: Shape | tuple | None = None, convention: object = "exact", *,
-                floor: str = "exact", model: str | None = None) -> Report:
-        """Cost every leaf on ``input_shape`` and total them under ``convention``.
+                floor: str = "exact", model: str | None = None, batch: object = 1) -> Report:
+        """Cost every leaf on ``input_shape`` (one sample) and total them under ``convention``.
 
         ``floor="exact"`` keeps every floor; ``floor="divisible"`` assumes every
         division is exact and returns polynomials (see :mod:`symcost.networks.floors`).
+        ``batch`` (an int or a symbol such as ``symcost.symbols.B``) multiplies
+        operations and activations, not parameters; costs are per sample by default.
         """
         if floor not in FLOOR_MODES:
             raise InvalidArgumentError("analyze", "floor", f"must be one of {', '.join(FLOOR_MODES)}", floor)
@@ -49,11 +51,13 @@ class Network:
         shape = input_shape if isinstance(input_shape, Shape) else Shape(*input_shape)
         name = model or self.name or type(self).__name__
         if floor == "divisible":
-            return divisible_report(self, shape, get_convention(convention), name)
-        return self.report(shape, get_convention(convention), name)
+            report = divisible_report(self, shape, get_convention(convention), name)
+        else:
+            report = self.report(shape, get_convention(convention), name)
+        return report if batch == 1 else report.batched(batch)
 
     def report(self, shape: Shape, convention: Convention, model: str) -> Report:
         """The exact-floor report on ``shape`` (what ``analyze`` returns by default)."""
-        rows, out = self.walk(Flow(shape, INPUT), self.root_prefix)
+        rows, out = self.walk(Flow(shape, ReceptiveField.of_input(shape)), self.root_prefix)
         return Report(model=model, input_shape=shape, convention=convention,
                       rows=tuple(rows), out_shape=out.shape, rf=out.rf)

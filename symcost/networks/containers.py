@@ -48,8 +48,9 @@ def _walk(child: object, flow: Flow, name: str) -> tuple[list[Row], Flow]:
             if child.source:
                 raise _located(with_context(err, f"{child.source}: {where}"), child.source) from None
             raise with_context(err, where) from None
-        rf = flow.rf.through(cost.rf)
-        return [Row(name, child.kind, cost, 1, rf)], Flow(cost.out_shape, rf, flow.index + 1)
+        rf = flow.rf.through(cost.rf) if flow.rf is not None else None  # None: computed from no input
+        row_rf = rf if rf is not None else ReceptiveField.identity(0)
+        return [Row(name, child.kind, cost, 1, row_rf)], Flow(cost.out_shape, rf, flow.index + 1)
     raise TypeError(f'"{name}": {type(child).__name__} is not a symcost layer or container')
 
 

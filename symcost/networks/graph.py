@@ -31,7 +31,7 @@ from ..core.errors import ArgumentTypeError, InvalidArgumentError, ShapeError, S
 from ..layers.base import Layer
 from .base import Network
 from .report import Flow, Row, qualified
-from ..core.receptive_field import merge_branches
+from ..core.receptive_field import ReceptiveField, merge_branches
 from ..core.shape import Shape
 
 
@@ -48,9 +48,12 @@ class Dim:
 class Node:
     """One step of a :class:`Graph`: ``op`` (a layer or a network) applied to the named ``inputs``.
 
-    ``row`` names the report row (default ``name``); two calls of one torch
-    module share a row name but not a node name. ``dims`` binds the size
-    symbols in ``op``'s arguments.
+    An input is a node's name (its first output) or ``(name, i)`` for output
+    ``i`` of a layer with several (``Chunk``, ``Split``). A layer that takes no
+    input (a ``Parameter`` used as an operand) has ``inputs=()``. ``row`` names
+    the report row (default ``name``); two calls of one torch module share a
+    row name but not a node name. ``dims`` binds the size symbols in ``op``'s
+    arguments.
     """
 
     name: str
@@ -60,7 +63,8 @@ class Node:
     dims: tuple[Dim, ...] = field(default=(), kw_only=True)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "inputs", (self.inputs,) if isinstance(self.inputs, str) else tuple(self.inputs))
+        inputs = (self.inputs,) if isinstance(self.inputs, str) else tuple(self.inputs)
+        object.__setattr__(self, "inputs", tuple(i if isinstance(i, str) else tuple(i) for i in inputs))
         object.__setattr__(self, "dims", tuple(self.dims))
 
     @property
@@ -98,13 +102,13 @@ class Graph(Network):
                 raise InvalidArgumentError(label, "name", "must be new (not the input or an earlier node)", node.name)
             if not isinstance(node.op, (Layer, Network)):
                 raise ArgumentTypeError(f"{label}: op must be a symcost layer or network, got {type(node.op).__name__}")
-            if not node.inputs:
+            if not node.inputs and getattr(node.op, "arity", None) != 0:
                 raise InvalidArgumentError(label, "inputs", "must name at least one input", node.inputs)
             if isinstance(node.op, Network) and len(node.inputs) != 1:
                 raise InvalidArgumentError(label, "inputs", "must be one input for a network", node.inputs)
             if isinstance(node.op, Network) and node.dims:
                 raise InvalidArgumentError(label, "dims", "only apply to a layer's arguments", node.dims)
-            for used in (*node.inputs, *(d.node for d in node.dims)):
+            for used in (*(_source_name(i) for i in node.inputs), *(d.node for d in node.dims)):
                 if used not in seen:
                     raise InvalidArgumentError(label, "inputs", f"must name {self.input!r} or an earlier node", used)
             seen.add(node.name)
@@ -112,26 +116,56 @@ class Graph(Network):
             raise InvalidArgumentError("Graph", "output", f"must name {self.input!r} or a node", self.output)
 
     def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
-        flows = {self.input: flow}
+        flows: dict[str, tuple[Flow, ...]] = {self.input: (flow,)}  # every output of every node
         labels = {self.input: self.input}  # how errors name a node: its row's name
         index = flow.index
         rows: list[Row] = []
         for node in self.nodes:
-            inputs = [replace(flows[name], index=index) for name in node.inputs]
             name = qualified(prefix, node.row_name)
+            sources = [labels[_source_name(i)] for i in node.inputs]
             try:
-                op = _bound(node, flows) if node.dims else node.op
+                inputs = [replace(_output(flows, i, node), index=index) for i in node.inputs]
+                op = _bound(node, {k: v[0] for k, v in flows.items()}) if node.dims else node.op
             except SymcostError as err:
-                raise _in_node(err, node.op, name, [labels[i] for i in node.inputs], inputs) from None
-            if len(inputs) == 1:
+                raise _in_node(err, node.op, name, sources, [Flow(Shape(), flow.rf, index)]) from None
+            if not inputs:
+                node_rows, out = _produced(op, name, index)
+            elif len(inputs) == 1:
                 node_rows, out = _walk(op, inputs[0], name)
             else:
-                node_rows, out = _joined(op, [labels[i] for i in node.inputs], inputs, name)
+                node_rows, out = _joined(op, sources, inputs, name)
             rows += node_rows
-            flows[node.name] = out
+            more = node_rows[-1].cost.more_outputs if isinstance(op, Layer) else ()
+            flows[node.name] = (out, *(replace(out, shape=shape) for shape in more))
             labels[node.name] = name
             index = out.index
-        return rows, replace(flows[self.output], index=index)
+        return rows, replace(flows[self.output][0], index=index)
+
+
+def _source_name(ref: str | tuple) -> str:
+    return ref if isinstance(ref, str) else ref[0]
+
+
+def _output(flows: dict[str, tuple[Flow, ...]], ref: str | tuple, node: Node) -> Flow:
+    """The flow an input reference names: a node's first output, or ``(node, i)``."""
+    if isinstance(ref, str):
+        return flows[ref][0]
+    source, i = ref
+    outputs = flows[source]
+    if not isinstance(i, int) or not 0 <= i < len(outputs):
+        raise InvalidArgumentError(f'Graph node "{node.name}"', "inputs",
+                                   f"must name an output of {source!r}, which has {len(outputs)}", ref)
+    return outputs[i]
+
+
+def _produced(op: Layer, name: str, index: int) -> tuple[list[Row], Flow]:
+    """The row of a layer that reads no input (a parameter or constant tensor used as an operand)."""
+    try:
+        cost = op.cost()
+    except SymcostError as err:
+        raise with_context(err, f'layer {index} "{name}" ({op.kind})') from None
+    rf = ReceptiveField.identity(0)  # it sees no input: no field
+    return [Row(name, op.kind, cost, 1, rf)], Flow(cost.out_shape, None, index + 1)
 
 
 def _bound(node: Node, flows: dict[str, Flow]) -> Layer:
@@ -215,10 +249,12 @@ def _on_grid(inputs: list[Flow], out: Shape) -> list:
     """The receptive fields of the inputs that lie on the output's grid.
 
     An input broadcast over the output's height and width (a squeeze-and-
-    excitation gate of shape ``(C, 1, 1)``) is on another grid and is left out.
+    excitation gate of shape ``(C, 1, 1)``) is on another grid and is left out,
+    and so is a parameter or constant tensor, which sees no input at all.
     """
     def broadcast(shape: Shape) -> bool:
         return (shape.rank == out.rank == 3 and all(d == 1 for d in shape.dims[1:])
                 and not all(d == 1 for d in out.dims[1:]))
 
-    return [f.rf for f in inputs if not broadcast(f.shape)] or [f.rf for f in inputs]
+    computed = [f for f in inputs if f.rf is not None] or inputs[:1]  # parameters and constants have no field
+    return [f.rf for f in computed if not broadcast(f.shape)] or [f.rf for f in computed]

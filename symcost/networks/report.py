@@ -25,6 +25,7 @@ from ..core.cost import Cost
 from ..core.counts import OpCounts, Params
 from ..core.display_hook import Displayable
 from ..core.errors import DivisibilityError, InvalidArgumentError
+from ..core.arguments import positive_int
 from ..core.evaluate import substitute
 from ..core.receptive_field import ReceptiveField
 from ..core.shape import Shape
@@ -39,48 +40,63 @@ def qualified(prefix: str, name: str) -> str:
 
 @dataclass(frozen=True)
 class Flow:
-    """What flows between layers during a walk: a shape, its receptive field, rows so far."""
+    """What flows between layers during a walk: a shape, its receptive field, rows so far.
+
+    ``rf`` is None for a tensor computed from no input (a parameter used as an operand).
+    """
 
     shape: Shape
-    rf: ReceptiveField
+    rf: ReceptiveField | None
     index: int = 0
 
 
 @dataclass(frozen=True)
 class Row:
-    """One leaf layer of a report; ``count`` > 1 when a Repeat runs it several times."""
+    """One leaf layer of a report; ``count`` > 1 when a Repeat runs it several times.
+
+    ``cost`` is per sample; ``batch`` samples multiply the operations and
+    activations, never the parameters.
+    """
 
     name: str
     kind: str
     cost: Cost
     count: sympy.Expr
     rf: ReceptiveField
+    batch: sympy.Expr = sympy.Integer(1)
 
     def __post_init__(self) -> None:
-        if isinstance(self.count, int):
-            object.__setattr__(self, "count", sympy.Integer(self.count))
+        for name in ("count", "batch"):
+            if isinstance(getattr(self, name), int):
+                object.__setattr__(self, name, sympy.Integer(getattr(self, name)))
 
     @property
     def params(self) -> sympy.Expr:
         return self.count * self.cost.params.total
 
     @property
+    def runs(self) -> sympy.Expr:
+        """How many times the layer runs in one forward pass: ``count`` times ``batch`` samples."""
+        return self.count * self.batch
+
+    @property
     def macs(self) -> sympy.Expr:
-        return self.count * self.cost.macs
+        return self.runs * self.cost.macs
 
     def flops(self, convention: object = "exact") -> sympy.Expr:
-        return self.count * self.cost.flops(convention)
+        return self.runs * self.cost.flops(convention)
 
     @property
     def activations(self) -> sympy.Expr:
-        return self.count * self.cost.activations
+        return self.runs * self.cost.activations
 
     def subs(self, values: dict | None = None, /, **by_name: object) -> "Row":
-        return Row(self.name, self.kind, self.cost.subs(values, **by_name),
-                   substitute(self.count, values, **by_name), self.rf.subs(values, **by_name))
+        return Row(self.name, self.kind, self.cost.subs(values, **by_name), substitute(self.count, values, **by_name),
+                   self.rf.subs(values, **by_name), substitute(self.batch, values, **by_name))
 
     def map_exprs(self, fn) -> "Row":
-        return Row(self.name, self.kind, self.cost.map_exprs(fn), fn(self.count), self.rf.map_exprs(fn))
+        return Row(self.name, self.kind, self.cost.map_exprs(fn), fn(self.count), self.rf.map_exprs(fn),
+                   fn(self.batch))
 
 
 @dataclass(frozen=True)
@@ -146,15 +162,17 @@ class Report(Displayable):
     rf: ReceptiveField
     floor: str = "exact"
     assumptions: tuple[Assumption, ...] = ()
+    #: samples per forward pass: an int or a symbol (``symcost.symbols.B``); rows are per sample when 1
+    batch: sympy.Expr = sympy.Integer(1)
 
     @cached_property
     def total(self) -> Totals:
         live = [sympy.Add(*(s.numel for s in row.cost.in_shapes)) + row.cost.activations for row in self.rows]
         return Totals(
             parameters=Params.sum(row.cost.params.scaled(row.count) for row in self.rows),
-            ops=OpCounts.sum(row.cost.ops.scaled(row.count) for row in self.rows),
+            ops=OpCounts.sum(row.cost.ops.scaled(row.runs) for row in self.rows),
             activations=sympy.Add(*(row.activations for row in self.rows)),
-            peak_activations=_largest(live) if live else self.input_shape.numel,
+            peak_activations=self.batch * (_largest(live) if live else self.input_shape.numel),
             convention=self.convention,
             rows=self.rows,
         )
@@ -186,7 +204,21 @@ class Report(Displayable):
             rows=tuple(row.subs(values, **by_name) for row in self.rows),
             out_shape=self.out_shape.subs(values, **by_name),
             rf=self.rf.subs(values, **by_name),
+            batch=substitute(self.batch, values, **by_name),
         )
+
+    def batched(self, batch: object) -> "Report":
+        """The same report for ``batch`` samples per pass (an int or a symbol): operations and
+        activations scale, parameters do not.
+
+            >>> import symcost as sc
+            >>> from symcost.symbols import B
+            >>> rep = sc.Sequential(sc.Linear(10)).analyze(sc.Shape(4)).batched(B)
+            >>> rep.total.params, rep.total.macs
+            (50, 40*B)
+        """
+        b = positive_int(batch, layer="analyze", argument="batch")
+        return replace(self, rows=tuple(replace(row, batch=b) for row in self.rows), batch=b)
 
 
 def _largest(values: list[sympy.Expr]) -> sympy.Expr:

@@ -31,11 +31,14 @@ def quantity(expr: object) -> dict:
 
 
 def rf_view(rf: ReceptiveField) -> dict:
-    """``{size, stride, padding}`` of the height axis, plus ``width`` when that axis differs."""
-    view = {"size": quantity(rf.size[0]), "stride": quantity(rf.stride[0]), "padding": quantity(rf.padding[0])}
-    if (rf.size[1], rf.stride[1], rf.padding[1]) != (rf.size[0], rf.stride[0], rf.padding[0]):
-        view["width"] = {"size": quantity(rf.size[1]), "stride": quantity(rf.stride[1]),
-                         "padding": quantity(rf.padding[1])}
+    """``{size, stride, padding}`` of the first spatial axis (height), plus ``width`` when that axis differs.
+
+    A map with no spatial axis (vectors, tokens) reads as one pixel; a 1-D map has only the first axis.
+    """
+    axes = [(s, j, p) for s, j, p in zip(rf.size, rf.stride, rf.padding)] or [(1, 1, 0)]
+    view = dict(zip(("size", "stride", "padding"), map(quantity, axes[0])))
+    if len(axes) > 1 and axes[-1] != axes[0]:
+        view["width"] = dict(zip(("size", "stride", "padding"), map(quantity, axes[-1])))
     return view
 
 
@@ -61,6 +64,7 @@ def report_view(report: Report, dtype: str = "float32") -> dict:
         "model": report.model,
         "convention": report.convention.name,
         "input": [str(d) for d in report.input_shape],
+        "batch": quantity(report.batch),
         "floor": report.floor,
         "assumptions": [{"integer": quantity(a.expr), "reason": a.reason} for a in report.assumptions],
         "layers": [row_view(row, report.convention) for row in report.rows],

@@ -138,8 +138,8 @@ def _cell(symbolic: sympy.Expr, numeric: sympy.Expr | None, units: bool) -> dict
 
 
 def _rf_cell(rf: object) -> dict:
-    size = rf.size  # type: ignore[attr-defined]
-    shown = size[:1] if size[0] == size[1] else size
+    size = rf.size or (1,)  # type: ignore[attr-defined]
+    shown = size[:1] if len(set(size)) == 1 else size
     return {"latex": tex_shape(shown, fold=True), "text": text_shape(shown)}
 
 
