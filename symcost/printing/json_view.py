@@ -31,12 +31,10 @@ def quantity(expr: object) -> dict:
 
 
 def rf_view(rf: ReceptiveField) -> dict:
-    """``{size, stride, padding}`` of the height axis, plus ``width`` when that axis differs."""
-    view = {"size": quantity(rf.size[0]), "stride": quantity(rf.stride[0]), "padding": quantity(rf.padding[0])}
-    if (rf.size[1], rf.stride[1], rf.padding[1]) != (rf.size[0], rf.stride[0], rf.padding[0]):
-        view["width"] = {"size": quantity(rf.size[1]), "stride": quantity(rf.stride[1]),
-                         "padding": quantity(rf.padding[1])}
-    return view
+    """``{size, stride, padding}`` of the height axis and, always, ``width``: the same three of the width axis."""
+    return {"size": quantity(rf.size[0]), "stride": quantity(rf.stride[0]), "padding": quantity(rf.padding[0]),
+            "width": {"size": quantity(rf.size[1]), "stride": quantity(rf.stride[1]),
+                      "padding": quantity(rf.padding[1])}}
 
 
 def row_view(row: Row, convention: object) -> dict:
