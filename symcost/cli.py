@@ -63,12 +63,12 @@ class OutputError(OSError, SymcostError):
 # -- reading the command line ---------------------------------------------------
 def load_model(name: str) -> tuple[Model, str]:
     """A zoo model or a spec file, and the label errors lead with."""
+    if "(" in name and not Path(name).is_file():
+        return zoo_call(name), name
     if name.lower().endswith(SPEC_SUFFIXES) or "/" in name or Path(name).is_file():
         if not Path(name).is_file():
             raise UsageError(f"{name}: no such spec file")
         return spec.load(name), Path(name).name
-    if "(" in name:
-        return zoo_call(name), name
     return zoo.get(name), name
 
 
@@ -156,8 +156,8 @@ def parse_groups(items: list[str], *, ranges: bool = False) -> list[tuple[list[s
             raise UsageError(f"--set {item!r}: write NAME=VALUE (or NAME=NAME=VALUE)")
         value = parse_range(item, text) if ranges else parse(text, known())
         for name in names:
-            if name not in known():
-                raise UsageError(f"--set {item!r}: unknown symbol {name!r}")
+            if not name.isidentifier():
+                raise UsageError(f"--set {item!r}: {name!r} is not a symbol name")
             if name in seen:
                 raise UsageError(f"--set {item!r}: {name} is set twice")
             seen.add(name)
@@ -264,7 +264,10 @@ def report_command(args: argparse.Namespace) -> str:
     shape = input_shape(args, model, symbolic=bool(SIZES & set(values)))
     try:
         report = model.analyze(shape, args.convention, floor=args.floor)
-        check_settings(values, report_symbols(report), label)
+    except SymcostError as err:
+        raise _from_file(err, label) from None
+    check_settings(values, report_symbols(report), label)
+    try:
         if values:
             report = report.subs(values)
     except SymcostError as err:
