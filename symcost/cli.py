@@ -213,7 +213,8 @@ def parse_call(text: str, what: str = "a layer", example: str = "conv2d(64, 3, p
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         call = None
     if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
-        raise UsageError(f"{text!r}: write {what} as name(arguments), e.g. {example}")
+        form = "kind(arguments)" if what == "a layer" else "name(arguments)"
+        raise UsageError(f"{text!r}: write {what} as {form}, e.g. {example}")
     keywords = []
     for k in call.keywords:
         if k.arg is None:
