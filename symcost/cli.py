@@ -17,17 +17,20 @@ import ast
 import csv
 import io
 import json
+import os
 import sys
 from pathlib import Path
 
 import sympy
 
+from . import __version__
 from .layers import catalogue
 from .frontends import spec, zoo
 from .analysis.compare import break_even, metric_of, ratio
+from .analysis.derivation import derive
 from .networks.containers import Model
 from .printing.numbers import formula, number, with_units
-from .core.errors import SymcostError, with_context
+from .core.errors import SymcostError, did_you_mean, with_context
 from .core.evaluate import substitute
 from .core.expressions import parse
 from .networks.floors import FLOOR_MODES
@@ -43,20 +46,51 @@ METRICS = ("params", "macs", "flops", "activations")
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 #: Longest layer call accepted by ``compare``.
 MAX_CALL = 500
+#: File types ``sweep --plot`` writes.
+PLOT_SUFFIXES = (".png", ".pdf", ".svg")
+#: Input sizes ``--set H=...`` / ``--set W=...`` make symbolic when the model's own input is numbers.
+SIZES = {"H", "W"}
 
 
 class UsageError(ValueError, SymcostError):
     """A command-line value symcost cannot use."""
 
 
+class OutputError(OSError, SymcostError):
+    """The result could not be written (``-o``, ``--plot`` or stdout)."""
+
+
 # -- reading the command line ---------------------------------------------------
 def load_model(name: str) -> tuple[Model, str]:
     """A zoo model or a spec file, and the label errors lead with."""
+    if "(" in name and not Path(name).is_file():
+        return zoo_call(name), name
     if name.lower().endswith(SPEC_SUFFIXES) or "/" in name or Path(name).is_file():
         if not Path(name).is_file():
             raise UsageError(f"{name}: no such spec file")
         return spec.load(name), Path(name).name
     return zoo.get(name), name
+
+
+def zoo_call(text: str) -> Model:
+    """``mobilenet_v1(alpha=1/2)``: a zoo model built with keyword arguments (literals or safe expressions)."""
+    kind, positional, keywords = parse_call(text, "a zoo model", "mobilenet_v1(alpha=1/2)")
+    if positional:
+        raise UsageError(f"{text!r}: give zoo arguments by name, e.g. mobilenet_v1(alpha=1/2)")
+    kwargs = {}
+    for key, node in keywords:
+        value = _call_value(text, node)
+        kwargs[key] = parse(value, known()) if _is_expression(node) else value
+    try:
+        return zoo.get(kind, **kwargs)
+    except TypeError as err:
+        if isinstance(err, SymcostError):
+            raise
+        raise UsageError(f"{text!r}: {err}") from None
+
+
+def _is_expression(node: ast.AST) -> bool:
+    return not isinstance(node, (ast.Constant, ast.Tuple, ast.List))
 
 
 def load_torch_model(target: str, args: argparse.Namespace) -> tuple[Model, str]:
@@ -65,53 +99,88 @@ def load_torch_model(target: str, args: argparse.Namespace) -> tuple[Model, str]
     import os
 
     module_name, _, factory_name = target.partition(":")
-    if not module_name or not factory_name.isidentifier():
+    if not all(part.isidentifier() for part in module_name.split(".")) or not factory_name.isidentifier():
         raise UsageError(f"--from-torch {target!r}: write MODULE:FACTORY, e.g. mypkg.models:resnet")
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
-    except ImportError as err:
-        raise UsageError(f"--from-torch {target!r}: cannot import {module_name!r}: {err}") from None
+    except Exception as err:  # the module's own code failed: any exception, reported on one line
+        raise UsageError(f"--from-torch {target!r}: cannot import {module_name!r}: {type(err).__name__}: {err}") from None
     factory = getattr(module, factory_name, None)
     if not callable(factory):
         raise UsageError(f"--from-torch {target!r}: {module_name} has no callable {factory_name!r}")
     from .frontends.pytorch import from_torch
 
-    shape = parse_input(args.input) if args.input else None
-    return from_torch(factory(), shape), target
+    shape = parse_input(args.input) if args.input is not None else None
+    try:
+        built = factory()
+    except Exception as err:  # user code: whatever it raises becomes one line
+        raise UsageError(f"--from-torch {target!r}: {factory_name}() failed: {type(err).__name__}: {err}") from None
+    return from_torch(built, shape), target
 
 
 def input_shape(args: argparse.Namespace, model: Model, symbolic: bool) -> Shape | None:
-    """``--input``, else (C, H, W) when sizes are bound or swept, else the model's design input."""
-    if args.input:
+    """``--input``, else (C, H, W) when sizes are bound or swept and the model's input is numbers,
+    else the model's own input (a spec's ``[3, 2*H, 2*H]`` is kept)."""
+    if args.input is not None:
         return parse_input(args.input)
     if model.input_shape is None:
         raise UsageError(f"{model.name}: has no 'input'; give one with --input, e.g. --input 3,H,W")
-    if symbolic and model.input_shape.is_feature_map:
+    numeric = not any(sympy.sympify(d).free_symbols for d in model.input_shape)
+    if symbolic and numeric and model.input_shape.is_feature_map:
         return Shape(model.input_shape.C, known()["H"], known()["W"])
     return None
 
 
 def parse_input(text: str) -> Shape:
     """``3,H,W`` -> Shape(3, H, W)."""
+    if not text.strip():
+        raise UsageError("--input '': give the input shape, e.g. --input 3,224,224 or --input 3,H,W")
     entries = [e.strip() for e in text.split(",")]
     return Shape(*(parse(e, known()) for e in entries))
 
 
 def parse_settings(items: list[str], *, ranges: bool = False) -> dict[str, object]:
     """``H=224``, ``H=W=224`` (names sharing a value) and, for sweeps, ``H=128:512:32`` or ``H=1,2,3``."""
-    values: dict[str, object] = {}
+    return {name: value for names, value in parse_groups(items, ranges=ranges) for name in names}
+
+
+def parse_groups(items: list[str], *, ranges: bool = False) -> list[tuple[list[str], object]]:
+    """Each ``--set`` as (its names, its value): only ``H=W=...`` ties names; a name is set once."""
+    groups: list[tuple[list[str], object]] = []
+    seen: set[str] = set()
     for item in items:
         *names, text = [part.strip() for part in item.split("=")]
         if not names or not text or not all(names):
             raise UsageError(f"--set {item!r}: write NAME=VALUE (or NAME=NAME=VALUE)")
         value = parse_range(item, text) if ranges else parse(text, known())
         for name in names:
-            if name not in known():
-                raise UsageError(f"--set {item!r}: unknown symbol {name!r}")
-            values[name] = value
-    return values
+            if not name.isidentifier():
+                raise UsageError(f"--set {item!r}: {name!r} is not a symbol name")
+            if name in seen:
+                raise UsageError(f"--set {item!r}: {name} is set twice")
+            seen.add(name)
+        groups.append((names, value))
+    return groups
+
+
+def check_settings(values: dict, names: set[str], subject: str) -> None:
+    """Every ``--set`` name must be a symbol of ``subject`` (whose free symbols are ``names``)."""
+    for name in values:
+        if name not in names:
+            have = f"its symbols are {', '.join(sorted(names))}" if names else "it has no symbols (every size is a number)"
+            hint = did_you_mean(name, sorted(names))
+            raise UsageError(f"--set {name}: {subject} has no symbol {name!r}; {hint}{have}")
+
+
+def report_symbols(report: object) -> set[str]:
+    """The names of a report's free symbols: its input, output, totals, receptive field and rows."""
+    total = report.total
+    exprs = [*report.input_shape, *report.out_shape, total.params, total.buffers, total.macs, total.flops(),
+             total.activations, *report.rf.size, *report.rf.stride, *report.rf.padding]
+    exprs += [d for row in report.rows for d in row.cost.out_shape]
+    return {s.name for e in exprs for s in sympy.sympify(e).free_symbols}
 
 
 def parse_range(item: str, text: str) -> list[int]:
@@ -134,31 +203,47 @@ def parse_range(item: str, text: str) -> list[int]:
     return values
 
 
-def parse_layer(text: str) -> Layer:
-    """``conv2d(C_out, K, stride=2, padding=same)``: a call whose arguments are spec values."""
+def parse_call(text: str, what: str = "a layer", example: str = "conv2d(64, 3, padding=1)",
+               ) -> tuple[str, list[ast.AST], list[tuple[str, ast.AST]]]:
+    """``name(a, b, key=value)`` read with ``ast`` (never run): the name, positional and keyword nodes."""
     if len(text) > MAX_CALL:
-        raise UsageError(f"layer {text[:40]!r}...: longer than {MAX_CALL} characters")
+        raise UsageError(f"{text[:40]!r}...: longer than {MAX_CALL} characters")
     try:
         call = ast.parse(text.strip(), mode="eval").body
-    except SyntaxError:
-        raise UsageError(f"{text!r}: write a layer as kind(arguments), e.g. conv2d(64, 3, padding=1)") from None
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        call = None
     if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
-        raise UsageError(f"{text!r}: write a layer as kind(arguments), e.g. conv2d(64, 3, padding=1)")
-    builder = spec._Builder(text)
-    item: dict[str, object] = {"kind": call.func.id}
-    try:
-        cls = spec.layer_class(call.func.id)
-    except SymcostError:
-        return builder.layer(call.func.id, item, "layer")
-    positional = [f.name for f in cls.arguments()]
-    if len(call.args) > len(positional):
-        raise UsageError(f"{text!r}: {cls.__name__} takes at most {len(positional)} positional arguments")
-    pairs = list(zip(positional, call.args)) + [(k.arg, k.value) for k in call.keywords]
-    for key, node in pairs:
-        if key is None:
+        form = "kind(arguments)" if what == "a layer" else "name(arguments)"
+        raise UsageError(f"{text!r}: write {what} as {form}, e.g. {example}")
+    keywords = []
+    for k in call.keywords:
+        if k.arg is None:
             raise UsageError(f"{text!r}: ** arguments are not allowed")
+        if k.arg in [key for key, _ in keywords]:
+            raise UsageError(f"{text!r}: keyword {k.arg!r} is given twice")
+        keywords.append((k.arg, k.value))
+    if any(isinstance(a, ast.Starred) for a in call.args):
+        raise UsageError(f"{text!r}: * arguments are not allowed")
+    return call.func.id, list(call.args), keywords
+
+
+def parse_layer(text: str) -> Layer:
+    """``conv2d(C_out, K, stride=2, padding=same)``: a call whose arguments are spec values."""
+    kind, args, keywords = parse_call(text)
+    builder = spec._Builder(text)
+    item: dict[str, object] = {"kind": kind}
+    try:
+        cls = spec.layer_class(kind)
+    except SymcostError:
+        return builder.layer(kind, item, "layer")
+    positional = [f.name for f in cls.arguments()]
+    if len(args) > len(positional):
+        raise UsageError(f"{text!r}: {cls.__name__} takes at most {len(positional)} positional arguments")
+    for key, node in list(zip(positional, args)) + keywords:
+        if key in item:
+            raise UsageError(f"{text!r}: {key!r} is given twice (by position and by name)")
         item[key] = _call_value(text, node)
-    return builder.layer(call.func.id, item, "layer")
+    return builder.layer(kind, item, "layer")
 
 
 def _call_value(text: str, node: ast.AST) -> object:
@@ -177,9 +262,13 @@ def report_command(args: argparse.Namespace) -> str:
         raise UsageError("report takes a MODEL_OR_FILE or --from-torch MODULE:FACTORY (one of them)")
     model, label = load_torch_model(args.from_torch, args) if args.from_torch else load_model(args.model)
     values = parse_settings(args.set)
-    shape = input_shape(args, model, symbolic=bool({"H", "W"} & set(values)))
+    shape = input_shape(args, model, symbolic=bool(SIZES & set(values)))
     try:
         report = model.analyze(shape, args.convention, floor=args.floor)
+    except SymcostError as err:
+        raise _from_file(err, label) from None
+    check_settings(values, report_symbols(report), label)
+    try:
         if values:
             report = report.subs(values)
     except SymcostError as err:
@@ -202,18 +291,24 @@ def compare_command(args: argparse.Namespace) -> str:
     values = parse_settings(args.set)
     subjects = []
     for text in (args.a, args.b):
-        if "(" in text:
-            shape = parse_input(args.input or "C_in,H,W")
-            subjects.append((text, metric_of(parse_layer(text), args.metric, shape, args.convention)))
+        if "(" in text and not _is_model_call(text):
+            shape = parse_input(args.input if args.input is not None else "C_in,H,W")
+            expr = metric_of(parse_layer(text), args.metric, shape, args.convention)
+            symbols = {s.name for s in expr.free_symbols}
         else:
             model, label = load_model(text)
-            shape = input_shape(args, model, symbolic=False)
+            shape = input_shape(args, model, symbolic=bool(SIZES & set(values)))
             try:
                 report = model.analyze(shape, args.convention, floor=args.floor)
+                symbols = report_symbols(report)
+                if values:  # Report.subs checks the floor mode's divisibility, as report does
+                    report = report.subs({k: v for k, v in values.items() if k in symbols})
             except SymcostError as err:
                 raise _from_file(err, label) from None
-            subjects.append((text, metric_of(report, args.metric, convention=args.convention)))
-    (name_a, a), (name_b, b) = subjects
+            expr = metric_of(report, args.metric, convention=args.convention)
+        subjects.append((text, expr, symbols))
+    (name_a, a, symbols_a), (name_b, b, symbols_b) = subjects
+    check_settings(values, symbols_a | symbols_b, "neither A nor B")
     a, b = substitute(a, values), substitute(b, values)
     result = {"a": name_a, "b": name_b, "metric": args.metric, "convention": args.convention,
               "a_cost": quantity(a), "b_cost": quantity(b), "ratio": quantity(ratio(a, b))}
@@ -234,35 +329,45 @@ def compare_command(args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def _is_model_call(text: str) -> bool:
+    """``mobilenet_v1(alpha=1/2)`` names a zoo model; ``conv2d(...)`` a layer."""
+    head = text.split("(", 1)[0].strip()
+    return head.replace("_", "").replace("-", "").lower() in {n.replace("_", "").lower() for n in zoo.names()}
+
+
 def _cell(q: dict, expr: sympy.Expr) -> str:
     return number(q["value"]) if q["value"] is not None else formula(expr)
 
 
 def sweep_command(args: argparse.Namespace) -> str:
     model, label = load_model(args.model)
-    ranges = parse_settings(args.set, ranges=True)
-    shape = input_shape(args, model, symbolic=True)
-    if not ranges:
+    groups = parse_groups(args.set, ranges=True)
+    if not groups:
         raise UsageError("sweep needs at least one --set NAME=START:STOP[:STEP]")
+    if args.plot is not None and not args.plot.lower().endswith(PLOT_SUFFIXES):
+        raise UsageError(f"--plot {args.plot!r}: write a {', '.join(PLOT_SUFFIXES)} file")
+    swept = {name for names, _ in groups for name in names}
+    shape = input_shape(args, model, symbolic=bool(SIZES & swept))
     try:
         report = model.analyze(shape, args.convention, floor=args.floor)
     except SymcostError as err:
         raise _from_file(err, label) from None
+    check_settings(dict.fromkeys(swept), report_symbols(report), label)
     expr = metric_of(report, args.metric, convention=args.convention)
-    groups: dict[tuple, list[str]] = {}
-    for name, values in ranges.items():
-        groups.setdefault(tuple(values), []).append(name)
-    tied = {known()[n]: known()[names[0]] for names in groups.values() for n in names[1:]}
+    tied = {known()[n]: known()[names[0]] for names, _ in groups for n in names[1:]}
     expr = expr.xreplace(tied)
-    axes = {names[0]: list(values) for values, names in groups.items()}
+    axes = {names[0]: list(values) for names, values in groups}
     left = sorted(s.name for s in expr.free_symbols if s.name not in axes)
     if left:
         raise UsageError(f"sweep: {', '.join(left)} still free; give each a --set")
-    for values, names in groups.items():  # divisible mode: refuse off-grid sizes before sweeping
-        for value in values:
-            report.check_assumptions({name: value for name in names})
+    unused = [" = ".join(names) for names, _ in groups if known()[names[0]] not in expr.free_symbols]
+    if unused:
+        raise UsageError(f"sweep: the {args.metric} of {report.model} do not depend on {', '.join(unused)}; "
+                         f"sweep only symbols the {args.metric} depend on")
+    for index in range(len(groups)):  # refuse values that break a layer's rules or the floor mode, before sweeping
+        _check_axis(report, groups, index, label)
     result = sweep(expr, exact=True, progress=args.progress or None, **{n: v for n, v in axes.items()})
-    labels = [" = ".join(groups[tuple(axes[n])]) for n in axes]
+    labels = [" = ".join(names) for names, _ in groups]
     rows = [[*(str(point[n]) for n in axes), str(value)] for point, value in result.rows()]
     if args.plot:
         _plot(args.plot, labels, rows, args.metric, report.model)
@@ -277,6 +382,26 @@ def sweep_command(args: argparse.Namespace) -> str:
     lines = table(header, shown_rows, right=set(header))
     return "\n".join([f"{report.model}: {args.metric} over {len(rows):,} points", lines[0],
                       "-" * len(lines[0]), *lines[1:]])
+
+
+def _check_axis(report: object, groups: list, index: int, label: str) -> None:
+    """Each value of one ``--set`` (the other ``--set`` at their first value) against the floor mode and
+    every layer's output shape (positive integers); a broken rule is reported by Report.subs, naming the layer."""
+    shapes = list(dict.fromkeys(row.cost.out_shape for row in report.rows))
+    others = {name: values[0] for i, (names, values) in enumerate(groups) if i != index for name in names}
+    names, values = groups[index]
+    for value in values:
+        point = {**others, **{name: value for name in names}}
+        try:
+            report.check_assumptions(point)
+            for shape in shapes:
+                shape.subs(point)
+        except SymcostError as err:
+            try:
+                report.subs(point)
+            except SymcostError as located:
+                err = located
+            raise _from_file(err, label) from None
 
 
 def _plot(path: str, labels: list[str], rows: list[list[str]], metric: str, model: str) -> None:
@@ -306,8 +431,12 @@ def _plot(path: str, labels: list[str], rows: list[list[str]], metric: str, mode
     axis.set_title(model)
     axis.grid(alpha=0.3)
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    try:
+        figure.savefig(path, dpi=120)
+    except OSError as err:
+        raise OutputError(f"--plot {path!r}: cannot write: {err.strerror or err}") from None
+    finally:
+        plt.close(figure)
 
 
 def zoo_command(args: argparse.Namespace) -> str:
@@ -336,6 +465,10 @@ def layers_command(args: argparse.Namespace) -> str:
 
 
 def explain_command(args: argparse.Namespace) -> str:
+    if "(" in args.kind:
+        return _explain_call(args)
+    if args.input is not None:
+        raise UsageError(f"explain {args.kind}: --input needs a layer call, e.g. \"conv2d(96, 11, stride=4)\"")
     ex = catalogue.example(args.kind)
     cost = ex.cost()
     quantities = {
@@ -360,6 +493,41 @@ def explain_command(args: argparse.Namespace) -> str:
     return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
 
 
+def _explain_call(args: argparse.Namespace) -> str:
+    """The derivation of one layer call: each quantity's general formula, the numbers put in, the value."""
+    layer = parse_layer(args.kind)
+    shapes = (parse_input(args.input),) if args.input is not None else ()
+    derivation = derive(layer, *shapes)
+    if args.format == "markdown":
+        return derivation.to_markdown()
+    if args.format == "latex":
+        return derivation.to_latex()
+    values = dict(derivation.values)
+    steps = derivation.steps
+    if args.format == "json":
+        return json.dumps({"layer": args.kind, "kind": derivation.general.kind,
+                           "values": {str(k): quantity(v) for k, v in values.items()},
+                           "steps": [{"key": st.key, "name": st.name, "general": quantity(st.general),
+                                      "value": quantity(st.value)} for st in steps]}, indent=2)
+    numbers = {**values, **{sym: substitute(dim, values) for sym, dim in derivation.outputs}}
+    rows = [[st.name if not st.symbols else f"{st.name} {' = '.join(map(str, st.symbols))}",
+             formula(st.general), _put_in(st.general, numbers),
+             number(st.value) if st.value.is_Integer else formula(st.value)] for st in steps]
+    lines = table(("quantity", "formula", "with the numbers", "value"), rows, right={"value"})
+    given = ", ".join(f"{k} = {v}" for k, v in values.items())
+    return "\n".join([f"{args.kind} on {', '.join(str(s) for s in derivation.result.in_shapes)}"
+                      + (f", with {given}" if given else ""), lines[0], "-" * len(lines[0]), *lines[1:]])
+
+
+def _put_in(expr: sympy.Expr, numbers: dict) -> str:
+    """``expr`` with the numbers written in, unevaluated (``3*96*11**2 + 96``); blank if none applies."""
+    if not expr.free_symbols & set(numbers):
+        return ""
+    shown = {sym: sympy.Symbol(str(v) if v.is_Integer and v >= 0 else f"({v})") for sym, v in numbers.items()
+             if sym in expr.free_symbols}  # stand-ins named by the numbers, so nothing evaluates
+    return str(expr.xreplace(shown))
+
+
 # -- the parser -----------------------------------------------------------------
 def _analysis_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input", metavar="C,H,W", help="input shape, e.g. 3,224,224 or 3,H,W (default: the model's)")
@@ -372,6 +540,7 @@ def _analysis_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="symcost", description="Exact symbolic costs of neural networks.")
+    parser.add_argument("--version", action="version", version=f"symcost {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     report = sub.add_parser("report", help="a network's cost: per-layer table and totals")
@@ -410,7 +579,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("layers", help="every layer kind with its formulas")
     explain = sub.add_parser("explain", help="every formula of one layer kind")
-    explain.add_argument("kind")
+    explain.add_argument("kind", help="a layer kind (conv2d) or a call (\"conv2d(96, 11, stride=4)\")")
+    explain.add_argument("--input", metavar="C,H,W", help="the call's input shape, e.g. 3,227,227")
     explain.add_argument("--format", choices=FORMATS, default="text")
     return parser
 
@@ -420,22 +590,75 @@ COMMANDS = {"report": report_command, "compare": compare_command, "sweep": sweep
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command. Every failure ends here: one line ``symcost: error: ...`` on stderr, status 2."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        text = COMMANDS[args.command](args)
+        for i, arg in enumerate(argv, start=1):
+            if not _is_utf8(arg):
+                raise UsageError(f"argument {i} ({arg!r}) is not valid UTF-8")
+        args = build_parser().parse_args(argv)
+        output = getattr(args, "output", None)
+        if output is not None and not output.strip():
+            raise UsageError("-o '': give a file name")
+        write(COMMANDS[args.command](args), output)
     except (SymcostError, RecursionError) as err:
         message = str(err) if isinstance(err, SymcostError) else "input nested too deeply"
-        print(f"symcost: error: {message}", file=sys.stderr)
+        _print_error(message)
         return 2
-    output = getattr(args, "output", None)
-    if output:
-        Path(output).write_text(text + "\n")
-        return 0
-    try:
-        print(text)
-    except BrokenPipeError:  # e.g. piped into head: the reader has all it wanted
-        sys.stderr.close()
     return 0
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that were not UTF-8 arrive as lone surrogates
+        return False
+    return True
+
+
+def write(text: str, output: str | None) -> None:
+    """``text`` to the file ``output`` (UTF-8), else to stdout; any failure is an OutputError."""
+    if output is not None:
+        try:
+            Path(output).write_text(text + "\n", encoding="utf-8")
+        except OSError as err:
+            raise OutputError(f"-o {output!r}: cannot write: {err.strerror or err}") from None
+        return
+    if sys.stdout is None:  # started with stdout closed (>&-)
+        raise OutputError("stdout is closed: nothing was written; use -o FILE")
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except UnicodeEncodeError as err:
+        encoding = getattr(sys.stdout, "encoding", None) or "its encoding"
+        raise OutputError(f"stdout ({encoding}) cannot show {err.object[err.start:err.end]!r}; "
+                          "set PYTHONIOENCODING=utf-8 or use -o FILE") from None
+    except (OSError, ValueError) as err:  # a full disk, a reader that left (EPIPE), a closed stream
+        _drop_stdout()
+        raise OutputError(f"cannot write to stdout: {getattr(err, 'strerror', None) or err}") from None
+
+
+def _drop_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's last flush has nothing left to fail on."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _print_error(message: str) -> None:
+    if sys.stderr is None:
+        return
+    line = f"symcost: error: {message}\n"
+    try:
+        sys.stderr.write(line)
+        sys.stderr.flush()
+    except UnicodeEncodeError:
+        sys.stderr.write(line.encode("ascii", "backslashreplace").decode("ascii"))
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -166,7 +166,7 @@ def test_explain_as_json(capsys):
 @pytest.mark.parametrize("argv, fragment", [
     (["report", "resnet51"], "unknown model 'resnet51'; did you mean 'resnet50'?"),
     (["report", "missing.yaml"], "missing.yaml: no such spec file"),
-    (["report", "vgg16", "--set", "Q=1"], "--set 'Q=1': unknown symbol 'Q'"),
+    (["report", "vgg16", "--set", "Q=1"], "--set Q: vgg16 has no symbol 'Q'"),
     (["report", "vgg16", "--set", "H"], "--set 'H': write NAME=VALUE"),
     (["report", "vgg16", "--input", "3,H,__import__('os')"], "not function calls"),
     (["report", "vgg16", "--convention", "mine"], "unknown convention 'mine'"),

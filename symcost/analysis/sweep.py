@@ -150,6 +150,12 @@ class _ExactPrinter(PythonCodePrinter):
 
     _print_Half = _print_Rational
 
+    def _print_Sum(self, expr: sympy.Sum) -> str:
+        """``range`` bounds as ints: the swept values arrive as Fractions (so ``/`` stays exact)."""
+        loops = " ".join(f"for {self._print(i)} in range(int({self._print(a)}), int({self._print(b)})+1)"
+                         for i, a, b in expr.limits[::-1])
+        return f"(builtins.sum({self._print(expr.function)} {loops}))"
+
 
 def _exact_values(expr, arguments, axes, report):
     """Exact ints (or Fractions), point by point, with Python's integers."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from ..core.errors import RegistryError, UnknownLayerError
+from ..core.errors import RegistryError, UnknownLayerError, did_you_mean
 
 T = TypeVar("T", bound=type)
 _KINDS: dict[str, type] = {}
@@ -35,7 +35,8 @@ def layer_class(name: str) -> type:
     try:
         return _KINDS[normalize(name)]
     except (KeyError, AttributeError):
-        raise UnknownLayerError(f"unknown layer kind {name!r}; known kinds: {', '.join(kinds())}") from None
+        hint = did_you_mean(name, kinds()) if isinstance(name, str) else ""
+        raise UnknownLayerError(f"unknown layer kind {name!r}; {hint}known kinds: {', '.join(kinds())}") from None
 
 
 def kinds() -> list[str]:

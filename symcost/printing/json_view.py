@@ -31,14 +31,17 @@ def quantity(expr: object) -> dict:
 
 
 def rf_view(rf: ReceptiveField) -> dict:
-    """``{size, stride, padding}`` of the first spatial axis (height), plus ``width`` when that axis differs.
+    """``{size, stride, padding}`` of the height axis and, always, ``width``: the same three of the width axis.
 
-    A map with no spatial axis (vectors, tokens) reads as one pixel; a 1-D map has only the first axis.
+    A 1-D map's one axis is both; a map with no spatial axis (vectors, tokens) reads as one pixel; a clip's
+    time axis (``(C, T, H, W)``) is added as ``time``.
     """
-    axes = [(s, j, p) for s, j, p in zip(rf.size, rf.stride, rf.padding)] or [(1, 1, 0)]
-    view = dict(zip(("size", "stride", "padding"), map(quantity, axes[0])))
-    if len(axes) > 1 and axes[-1] != axes[0]:
-        view["width"] = dict(zip(("size", "stride", "padding"), map(quantity, axes[-1])))
+    axes = [dict(zip(("size", "stride", "padding"), map(quantity, a)))
+            for a in zip(rf.size, rf.stride, rf.padding)] or [{"size": quantity(1), "stride": quantity(1),
+                                                              "padding": quantity(0)}]
+    view = {**axes[-2 if len(axes) > 1 else 0], "width": axes[-1]}
+    if len(axes) == 3:
+        view["time"] = axes[0]
     return view
 
 

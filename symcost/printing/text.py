@@ -9,12 +9,12 @@ every symbol is bound::
     >>> net = sc.Sequential(sc.Conv2d(8, 3, padding=1, name="conv"), sc.ReLU(name="relu"))
     >>> print(report_table(report_view(net.analyze(sc.Shape(3, 32, 32), model="tiny"))))
     tiny: input (3, 32, 32), convention exact, floor exact
-    ============================================================================================
-    Layer  Kind    Output shape  Params     MACs    FLOPs  Activations  RF (size/stride/padding)
-    --------------------------------------------------------------------------------------------
-    conv   Conv2d  (8, 32, 32)      224  221,184  442,368        8,192  3/1/1
-    relu   ReLU    (8, 32, 32)        0        0    8,192        8,192  3/1/1
-    ============================================================================================
+    =============================================================================================
+    Layer  Kind    Output shape  Params     MACs    FLOPs  Activations  Receptive field
+    ---------------------------------------------------------------------------------------------
+    conv   Conv2d  (8, 32, 32)      224  221,184  442,368        8,192  size 3 · stride 1 · pad 1
+    relu   ReLU    (8, 32, 32)        0        0    8,192        8,192  size 3 · stride 1 · pad 1
+    =============================================================================================
     Params             224   (896 bytes as float32)
     MACs               221,184
     FLOPs (exact)      450,560
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from .numbers import formula, number
 
-COLUMNS = ("Layer", "Kind", "Output shape", "Params", "MACs", "FLOPs", "Activations", "RF (size/stride/padding)")
+COLUMNS = ("Layer", "Kind", "Output shape", "Params", "MACs", "FLOPs", "Activations", "Receptive field")
 #: Columns aligned right (numbers).
 NUMERIC = {"Params", "MACs", "FLOPs", "Activations"}
 
@@ -44,11 +44,16 @@ def formula_text(q: dict) -> str:
     return q.get("formula", q["expr"])
 
 
-def rf_cell(rf: dict) -> str:
-    cell = "/".join(shown(rf[k]) for k in ("size", "stride", "padding"))
-    if "width" in rf:
-        cell += " x " + "/".join(shown(rf["width"][k]) for k in ("size", "stride", "padding"))
-    return cell
+def rf_cell(rf: dict, sep: str = " · ", words: tuple[str, ...] = ("size", "stride", "pad")) -> str:
+    """``size 7 · stride 2 · pad 3``; an axis pair (height × width) where the two differ."""
+    return sep.join(f"{word} {_axes(rf, key)}" for word, key in zip(words, ("size", "stride", "padding")))
+
+
+def _axes(rf: dict, key: str) -> str:
+    height, width = shown(rf[key]), shown(rf["width"][key])
+    if height == width:
+        return height
+    return " × ".join(f"({c})" if " " in c else c for c in (height, width))
 
 
 def shape_cell(dims: list[str]) -> str:
@@ -83,7 +88,7 @@ def report_table(view: dict, units: bool = False) -> str:
         f"FLOPs ({view['convention']})".ljust(19) + shown(total["flops"], units),
         f"Activations        {shown(total['activations'], units)}   "
         f"(peak {shown(total['peak_activations'], units)} elements)",
-        "Receptive field    " + ", ".join(f"{k} {shown(total['rf'][k])}" for k in ("size", "stride", "padding")),
+        "Receptive field    " + rf_cell(total["rf"], ", ", ("size", "stride", "padding")),
     ]
     lines += [f"Assumes integer    {formula_text(a['integer'])}: {a['reason']}" for a in view["assumptions"]]
     return "\n".join(lines)
