@@ -749,13 +749,12 @@ def batch_norm3d(c: Counter, x: list, affine=True, track_running_stats=True, eps
 
 
 def _moments(values: list):
-    """mean = sum / n (n-1 adds, 1 div); deviations d = x - mean (n adds);
-    variance = sum(d*d) / n (n multiplies, n-1 adds, 1 div). Returns (mean, deviations, sum d*d, variance)."""
+    """mean = sum / n (n-1 adds, 1 div); deviations d = x - mean (n adds); sum(d*d) (n multiplies,
+    n-1 adds). Returns (mean, deviations, sum d*d); the caller divides the last."""
     n = len(values)
     mu = _accumulate(values) / n
     dev = [v - mu for v in values]
-    ss = _accumulate([d * d for d in dev])
-    return mu, dev, ss, ss / n
+    return mu, dev, _accumulate([d * d for d in dev])
 
 
 def _standardise(values: list, eps: float) -> list:
@@ -769,8 +768,8 @@ def _standardise(values: list, eps: float) -> list:
 
 
 def _standardise_stats(values: list, eps: float):
-    mu, dev, ss, var = _moments(values)
-    rstd = 1.0 / sqrt(var + eps)
+    mu, dev, ss = _moments(values)
+    rstd = 1.0 / sqrt(ss / len(values) + eps)  # biased variance: 1 div
     return [d * rstd for d in dev], mu, ss
 
 
