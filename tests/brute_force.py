@@ -7,14 +7,28 @@ then *observed*, never computed from a formula:
 
 * ``Num`` wraps a float; ``+``/``-`` count an add, ``*`` a multiply, ``/`` a
   division, ``<``/``>`` a comparison, and :func:`exp`, :func:`erf`,
-  :func:`tanh` a special function. Negation is free. Operations between plain
-  Python numbers (index arithmetic, folded constants) are not counted.
-* Parameters are allocated as nested lists and their scalars counted.
-* The output shape is measured from the nested lists a layer returns.
+  :func:`tanh`, :func:`sqrt`, :func:`rsqrt`, :func:`log`, :func:`power` a
+  special function. Negation is free. Operations between plain Python numbers
+  (index arithmetic, folded constants) are not counted. Selections (where,
+  masked_fill, layout ops, nearest resampling, embedding look-ups) cost nothing.
+* Parameters are allocated as nested lists and their scalars counted, under
+  torch's parameter names (``Result.tensors``), so tests can load them into
+  the torch module; buffers likewise.
+* Labelled regions: ``macs`` (the multiplies of the main products), ``bias``
+  (bias adds), and per layer more (``qk_macs``, ``av_macs``, ``scale``,
+  ``mask``, ``dropout`` in attention; ``running_stats`` in training batch
+  norm), all in ``Result.labels``.
+* The output shape is measured from the nested lists a layer returns (a Num
+  is a 0-d output, ``Result.scalar``; a tuple is several outputs,
+  ``Result.shapes``).
+* Per-sample inputs; ``dim`` arguments index the batched tensor (see the
+  conventions note above the layers).
 
 Entry point: :func:`evaluate`, e.g. ``evaluate(conv2d, (3, 8, 8), out_channels=4,
 kernel_size=3)`` returns a :class:`Result` with the shape, the per-category
 counts, the ``macs`` and ``bias`` labels, and the parameter counts.
+:func:`run` does the same on given values (floats become counting numbers;
+ints and bools stay: token ids, masks) and keeps the output values.
 
     >>> r = evaluate(conv2d, (2, 5, 5), out_channels=3, kernel_size=3, padding=1)
     >>> r.shape, r.ops["mul"], r.macs, r.weight, r.bias
