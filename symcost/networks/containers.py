@@ -234,7 +234,7 @@ class Repeat(Network):
             raise ShapeError(f'repeat "{prefix or "(root)"}": times={self.times} is symbolic, so the block must keep '
                              f"its effective stride, but it changes {flow.rf.stride} to {out.rf.stride}")
         rf = _repeated_field(flow.rf, out.rf, self.times)
-        rows = [Row(r.name, r.kind, r.cost, r.count * self.times, r.rf) for r in block_rows]
+        rows = [replace(r, count=r.count * self.times) for r in block_rows]
         return rows, Flow(out.shape, rf, out.index)
 
 
@@ -264,11 +264,15 @@ class Model(Network):
         >>> rep = net.analyze()
         >>> rep.model, [row.name for row in rep.rows], rep.total.params
         ('probe', ['flatten', 'fc'], 490)
+
+    ``unused_params`` (:class:`~symcost.networks.report.UnusedParams`) are
+    tensors of the model no layer uses; its reports count and list them.
     """
 
     body: object
     name: str
     input_shape: Shape | None = None
+    unused_params: tuple = ()
 
     def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
         return _walk(self.body, flow, prefix)

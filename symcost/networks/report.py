@@ -56,6 +56,10 @@ class Row:
 
     ``cost`` is per sample; ``batch`` samples multiply the operations and
     activations, never the parameters.
+
+    ``shared`` names the earlier row that counted this layer's tensors when
+    the two use the same ones (a tied weight, a module called twice): the
+    shared part is counted there, not here.
     """
 
     name: str
@@ -64,6 +68,7 @@ class Row:
     count: sympy.Expr
     rf: ReceptiveField
     batch: sympy.Expr = sympy.Integer(1)
+    shared: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("count", "batch"):
@@ -92,11 +97,33 @@ class Row:
 
     def subs(self, values: dict | None = None, /, **by_name: object) -> "Row":
         return Row(self.name, self.kind, self.cost.subs(values, **by_name), substitute(self.count, values, **by_name),
-                   self.rf.subs(values, **by_name), substitute(self.batch, values, **by_name))
+                   self.rf.subs(values, **by_name), substitute(self.batch, values, **by_name), self.shared)
 
     def map_exprs(self, fn) -> "Row":
         return Row(self.name, self.kind, self.cost.map_exprs(fn), fn(self.count), self.rf.map_exprs(fn),
-                   fn(self.batch))
+                   fn(self.batch), self.shared)
+
+
+@dataclass(frozen=True)
+class UnusedParams:
+    """Tensors of a model that no row uses (an auxiliary head the forward never calls).
+
+    ``name`` is the module that holds them all, or the tensor's own name;
+    ``params`` counts its parameter elements, ``buffers`` its buffer elements.
+    A report counts them in its totals and lists them apart.
+    """
+
+    name: str
+    params: sympy.Expr = sympy.Integer(0)
+    buffers: sympy.Expr = sympy.Integer(0)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", sympy.Integer(self.params))
+        object.__setattr__(self, "buffers", sympy.Integer(self.buffers))
+
+    @property
+    def as_params(self) -> Params:
+        return Params(weight=self.params, buffers=(("unused", self.buffers),) if self.buffers else ())
 
 
 @dataclass(frozen=True)
@@ -112,7 +139,7 @@ class Totals:
 
     @property
     def params(self) -> sympy.Expr:
-        """Learned parameters (weights and biases)."""
+        """Learned parameters (weights and biases), each tensor once, unused ones included."""
         return self.parameters.total
 
     @property
@@ -151,7 +178,8 @@ class Report(Displayable):
 
     ``floor`` is ``"exact"`` (every floor kept) or ``"divisible"``; a divisible
     report lists the ``assumptions`` its polynomials rest on, and ``subs``
-    refuses numbers that break one.
+    refuses numbers that break one. ``unused_params`` lists tensors of the
+    model that no row uses; the totals count them.
     """
 
     model: str
@@ -164,12 +192,14 @@ class Report(Displayable):
     assumptions: tuple[Assumption, ...] = ()
     #: samples per forward pass: an int or a symbol (``symcost.symbols.B``); rows are per sample when 1
     batch: sympy.Expr = sympy.Integer(1)
+    unused_params: tuple[UnusedParams, ...] = ()
 
     @cached_property
     def total(self) -> Totals:
         live = [sympy.Add(*(s.numel for s in row.cost.in_shapes)) + row.cost.activations for row in self.rows]
         return Totals(
-            parameters=Params.sum(row.cost.params.scaled(row.count) for row in self.rows),
+            parameters=Params.sum([*(row.cost.params.scaled(row.count) for row in self.rows),
+                                   *(u.as_params for u in self.unused_params)]),
             ops=OpCounts.sum(row.cost.ops.scaled(row.runs) for row in self.rows),
             activations=sympy.Add(*(row.activations for row in self.rows)),
             peak_activations=self.batch * (_largest(live) if live else self.input_shape.numel),
