@@ -5,17 +5,20 @@ from .activations import GELU, Hardsigmoid, Hardswish, LeakyReLU, ReLU, ReLU6, S
 from .adaptive_pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d
 from .base import Layer
 from .batchnorm import BatchNorm2d
-from .cat import Cat
+from .cat import Cat, Stack
 from .conv import Conv2d
 from .conv_transpose import ConvTranspose2d
 from .elementwise import Add, Mul, Scale
 from .linear import Linear
 from .mean import Mean
-from .padding import Pad2d
-from .passthrough import Dropout, Identity
+from .padding import Pad, Pad2d
+from .layout import Contiguous, Expand, IndexSelect, Permute, Roll, Select, Slice, Transpose
+from .passthrough import (AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout, Identity,
+                          StochasticDepth)
 from .pooling import AvgPool2d, MaxPool2d
-from .reshape import Flatten
+from .reshape import Flatten, Reshape, Squeeze, Unflatten, Unsqueeze, View
 from .separable import SeparableConv2d
+from .split import Chunk, Split, Unbind
 from .tensors import Constant, Parameter
 from .upsample import Upsample
 from .registry import kinds, layer_class  # after the kinds above registered themselves
@@ -27,4 +30,7 @@ __all__ = [
     "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
     "Flatten", "Dropout", "Identity", "Upsample", "Add", "Mul", "Scale",
     "Cat", "Mean", "Pad2d", "Parameter", "Constant",
+    "Reshape", "View", "Permute", "Transpose", "Unflatten", "Squeeze", "Unsqueeze", "Expand", "Contiguous",
+    "Chunk", "Split", "Unbind", "Select", "Slice", "IndexSelect", "Roll", "Stack", "Pad",
+    "StochasticDepth", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
 ]

@@ -30,6 +30,8 @@ class Layer(Displayable):
 
     #: how many input tensors the layer takes (``None``: two or more)
     arity: ClassVar[int | None] = 1
+    #: with ``arity = None``, the fewest inputs the layer takes (``Cat`` and ``Stack`` take one)
+    min_inputs: ClassVar[int] = 2
 
     @classmethod
     def arguments(cls) -> list:
@@ -48,8 +50,9 @@ class Layer(Displayable):
     def cost(self, *shapes: Shape | tuple) -> Cost:
         """The cost of this layer on the given input shape(s)."""
         inputs = tuple(s if isinstance(s, Shape) else Shape(*s) for s in shapes)
-        if self.arity is None and len(inputs) < 2:
-            raise ShapeError(f"{self.label}: takes two or more input shapes, got {len(inputs)}")
+        if self.arity is None and len(inputs) < self.min_inputs:
+            fewest = "two" if self.min_inputs == 2 else str(self.min_inputs)
+            raise ShapeError(f"{self.label}: takes {fewest} or more input shapes, got {len(inputs)}")
         if self.arity is not None and len(inputs) != self.arity:
             raise ShapeError(f"{self.label}: takes {self.arity} input shape(s), got {len(inputs)}")
         cost = self._cost(*inputs)
