@@ -233,7 +233,7 @@ class Repeat(Network):
             raise ShapeError(f'repeat "{prefix or "(root)"}": times={self.times} is symbolic, so the block must keep '
                              f"its effective stride, but it changes {flow.rf.stride} to {out.rf.stride}")
         rf = _repeated_field(flow.rf, out.rf, self.times)
-        rows = [Row(r.name, r.kind, r.cost, r.count * self.times, r.rf) for r in block_rows]
+        rows = [Row(r.name, r.kind, r.cost, r.count * self.times, r.rf, (self.times, *r.repeats)) for r in block_rows]
         return rows, Flow(out.shape, rf, out.index)
 
 
