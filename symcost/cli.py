@@ -31,6 +31,7 @@ from .core.errors import SymcostError, with_context
 from .core.evaluate import substitute
 from .core.expressions import parse
 from .networks.floors import FLOOR_MODES
+from .networks.validity import check_grid
 from .layers.base import Layer
 from .core.shape import Shape
 from .core.symbols import known
@@ -258,9 +259,10 @@ def sweep_command(args: argparse.Namespace) -> str:
     left = sorted(s.name for s in expr.free_symbols if s.name not in axes)
     if left:
         raise UsageError(f"sweep: {', '.join(left)} still free; give each a --set")
-    for values, names in groups.items():  # divisible mode: refuse off-grid sizes before sweeping
-        for value in values:
-            report.check_assumptions({name: value for name in names})
+    try:  # every layer's rules, at every point
+        check_grid(report, {tuple(names): values for values, names in groups.items()})
+    except SymcostError as err:
+        raise _from_file(err, label) from None
     result = sweep(expr, exact=True, progress=args.progress or None, **{n: v for n, v in axes.items()})
     labels = [" = ".join(groups[tuple(axes[n])]) for n in axes]
     rows = [[*(str(point[n]) for n in axes), str(value)] for point, value in result.rows()]
