@@ -205,19 +205,25 @@ def compare_command(args: argparse.Namespace) -> str:
     for text in (args.a, args.b):
         if "(" in text:
             shape = parse_input(args.input or "C_in,H,W")
-            subjects.append((text, metric_of(parse_layer(text), args.metric, shape, args.convention)))
+            cost = parse_layer(text).cost(shape)
+            try:  # the numbers must keep the layer's rules, as in report
+                cost = cost.subs(values) if values else cost
+            except SymcostError as err:
+                raise with_context(err, text) from None
+            subjects.append((text, metric_of(cost, args.metric, convention=args.convention)))
         else:
             model, label = load_model(text)
-            shape = input_shape(args, model, symbolic=False)
+            shape = input_shape(args, model, symbolic=bool({"H", "W"} & set(values)))
             try:
                 report = model.analyze(shape, args.convention, floor=args.floor)
+                report = report.subs(values) if values else report
             except SymcostError as err:
                 raise _from_file(err, label) from None
             subjects.append((text, metric_of(report, args.metric, convention=args.convention)))
     (name_a, a), (name_b, b) = subjects
     a, b = substitute(a, values), substitute(b, values)
     result = {"a": name_a, "b": name_b, "metric": args.metric, "convention": args.convention,
-              "a_cost": quantity(a), "b_cost": quantity(b), "ratio": quantity(ratio(a, b))}
+              "a_cost": quantity(a), "b_cost": quantity(b), "ratio": quantity(ratio(a, b, args.metric))}
     if args.break_even:
         symbol = known().get(args.break_even)
         if symbol is None:
@@ -228,7 +234,7 @@ def compare_command(args: argparse.Namespace) -> str:
         return json.dumps(result, indent=2)
     lines = [f"A  {name_a}", f"   {args.metric} = {_cell(result['a_cost'], a)}",
              f"B  {name_b}", f"   {args.metric} = {_cell(result['b_cost'], b)}",
-             f"ratio A/B = {_cell(result['ratio'], ratio(a, b))}"]
+             f"ratio A/B = {_cell(result['ratio'], ratio(a, b, args.metric))}"]
     if "break_even" in result:
         shown = ", ".join(formula(s) for s in break_even(a, b, known()[args.break_even])) or "none"
         lines.append(f"break-even {args.break_even} = {shown}")

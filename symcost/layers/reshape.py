@@ -33,15 +33,29 @@ class Flatten(Layer):
     def __post_init__(self) -> None:
         for argument in ("start_dim", "end_dim"):
             value = getattr(self, argument)
+            if isinstance(value, sympy.Integer):  # a spec's -1 arrives as an expression
+                value = int(value)
+                object.__setattr__(self, argument, value)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise InvalidArgumentError(self.label, argument, "must be an int", value)
+                raise InvalidArgumentError(self.label, argument, "must be an integer dimension (negative counts "
+                                           "from the end, as in torch)", value)
         if self.start_dim == 0:
             raise InvalidArgumentError(self.label, "start_dim", "must not flatten the batch dimension (0)", 0)
 
     def _cost(self, shape: Shape) -> Cost:
         rank = shape.rank + 1  # torch counts the batch dimension
+        for argument in ("start_dim", "end_dim"):
+            value = getattr(self, argument)
+            if not -rank <= value < rank:
+                raise InvalidArgumentError(
+                    self.label, argument, f"must be a dimension of the {rank}-d input with its batch dimension, "
+                    f"in [{-rank}, {rank - 1}] (torch's rule)", value,
+                )
         start = self.start_dim % rank
         end = self.end_dim % rank
+        if start == 0:
+            raise InvalidArgumentError(self.label, "start_dim", f"must not flatten the batch dimension "
+                                       f"({self.start_dim} is dimension 0 of a {rank}-d input)", self.start_dim)
         if not 1 <= start <= end < rank:
             raise InvalidArgumentError(
                 self.label, "start_dim/end_dim", f"must select dimensions 1..{rank - 1} in order",

@@ -200,7 +200,8 @@ def _padded(junction: str, target: Shape, branch: Flow) -> Flow:
                              f"but {branch.shape} exceeds {target} in {axis}")
         before.append(sympy.floor(missing / 2))
     rf = branch.rf
-    padded_rf = ReceptiveField(rf.size, rf.stride, tuple(p + b * j for p, b, j in zip(rf.padding, before, rf.stride)))
+    padded_rf = ReceptiveField(rf.size, rf.stride, tuple(p + b * j for p, b, j in zip(rf.padding, before, rf.stride)),
+                               rf.uneven)
     return Flow(Shape(branch.shape.C, *target.dims[1:]), padded_rf, branch.index)
 
 
@@ -247,6 +248,7 @@ def _repeated_field(before: ReceptiveField, once: ReceptiveField, times: sympy.E
         size=tuple(r0 + times * (r1 - r0) for r0, r1 in zip(before.size, once.size)),
         stride=before.stride,
         padding=tuple(p0 + times * (p1 - p0) for p0, p1 in zip(before.padding, once.padding)),
+        uneven=once.uneven,
     )
 
 

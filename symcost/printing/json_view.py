@@ -36,6 +36,8 @@ def rf_view(rf: ReceptiveField) -> dict:
     if (rf.size[1], rf.stride[1], rf.padding[1]) != (rf.size[0], rf.stride[0], rf.padding[0]):
         view["width"] = {"size": quantity(rf.size[1]), "stride": quantity(rf.stride[1]),
                          "padding": quantity(rf.padding[1])}
+    if rf.note:  # windows of unequal size: the size shown is the largest
+        view["note"] = rf.note
     return view
 
 
