@@ -56,7 +56,8 @@ def widest_bin(size: sympy.Expr, bins: sympy.Expr) -> sympy.Expr:
     rest = sympy.Mod(size, bins)
     if rest == 0:
         return size / bins
-    extra = sympy.Piecewise((0, sympy.Eq(rest, 0) | sympy.Eq(sympy.Mod(bins, rest), 0)), (1, True))
+    # r = 0 or r | O: no bin longer than ceil(I/O); Max(r, 1) keeps the Mod defined when r = 0
+    extra = sympy.Piecewise((0, sympy.Eq(sympy.Mod(bins, sympy.Max(rest, 1)), 0)), (1, True))
     return sympy.ceiling(size / bins) + extra
 
 
