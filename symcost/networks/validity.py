@@ -28,6 +28,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 import sympy
 
@@ -109,15 +110,21 @@ def _failing(dims: list[sympy.Expr], groups: list) -> Iterable[tuple[int, ...]]:
         import numpy
     except ImportError:  # pragma: no cover - numpy is optional
         return _failing_python(tied, arguments, groups)
-    function = sympy.lambdify(arguments, tied, modules="numpy", cse=True)
+    function = _compiled(tuple(arguments), tuple(tied))
     # an open grid: a size in H alone is evaluated over H's values only, then broadcast
     grids = numpy.meshgrid(*(numpy.asarray(v, dtype=numpy.float64) for _, v in groups), indexing="ij", sparse=True)
     bad = numpy.zeros(tuple(len(v) for _, v in groups), dtype=bool)
     for value in function(*grids):
-        value = numpy.broadcast_to(numpy.asarray(value, dtype=numpy.float64), bad.shape)
+        value = numpy.asarray(value, dtype=numpy.float64)
         bad |= ~((value >= 1) & (value == numpy.floor(value)))
     flagged = numpy.flatnonzero(bad.ravel())[:_EXACT_TRIES]
     return [tuple(int(i) for i in numpy.unravel_index(f, bad.shape)) for f in flagged]
+
+
+@lru_cache(maxsize=64)
+def _compiled(arguments: tuple, sizes: tuple):
+    """The sizes as one numpy function of the axes (a sweep of the same report compiles once)."""
+    return sympy.lambdify(arguments, list(sizes), modules="numpy", cse=True)
 
 
 def _failing_python(tied, arguments, groups) -> list[tuple[int, ...]]:
