@@ -42,9 +42,10 @@ class ReceptiveField:
     rounded up to whole pixels, the largest, and ``uneven`` holds those strides
     (``note`` says so while one of them is not a whole number)::
 
-        >>> field = INPUT.apply(RFStep((3, 3), (sympy.Rational(9, 7),) * 2, (0, 0)))
-        >>> field.apply(RFStep((7, 7), (7, 7), (0, 0))).size, field.note != ""
-        ((13, 13), True)
+        >>> pooled = INPUT.apply(RFStep((3, 3), (sympy.Rational(9, 7),) * 2, (0, 0)))  # 9 -> 7 bins
+        >>> after = pooled.apply(RFStep((7, 7), (7, 7), (0, 0)))    # 3 + 6*9/7 = 75/7, rounded up
+        >>> after.size, after.note != ""
+        ((11, 11), True)
     """
 
     size: Pair
