@@ -14,9 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import ClassVar
 
+import sympy
+
 from ..core.cost import Cost
 from ..core.display_hook import Displayable
 from ..core.errors import ShapeError
+from ..core.evaluate import substitute
 from ..core.shape import Shape
 
 
@@ -47,6 +50,21 @@ class Layer(Displayable):
         """How errors name this layer: ``Conv2d`` or ``Conv2d "conv1"``."""
         return f'{self.kind} "{self.name}"' if self.name else self.kind
 
+    def subs(self, values: dict | None = None, /, **by_name: object) -> "Layer":
+        """The same layer with numbers substituted into its arguments, constructed anew.
+
+        Construction re-runs every argument rule, so ``Conv2d(8, K).subs(K=0)``
+        is refused exactly as ``Conv2d(8, 0)`` is. A layer whose arguments hold
+        none of the symbols is returned as is.
+        """
+        changed = {}
+        for f in self.arguments():
+            value = getattr(self, f.name)
+            new = _substituted(value, values, by_name)
+            if new is not value:
+                changed[f.name] = new
+        return replace(self, **changed) if changed else self
+
     def cost(self, *shapes: Shape | tuple) -> Cost:
         """The cost of this layer on the given input shape(s)."""
         inputs = tuple(s if isinstance(s, Shape) else Shape(*s) for s in shapes)
@@ -65,3 +83,14 @@ class Layer(Displayable):
         if not shape.is_feature_map:
             raise ShapeError(f"{self.label}: expects a (C, H, W) feature map, got {shape}")
         return shape
+
+
+def _substituted(value: object, values: dict | None, by_name: dict) -> object:
+    """``value`` (an expression, or a tuple of them) with symbols replaced; the same object if none changed."""
+    if isinstance(value, (tuple, list)):
+        items = [_substituted(v, values, by_name) for v in value]
+        return value if all(a is b for a, b in zip(items, value)) else type(value)(items)
+    if isinstance(value, sympy.Basic) and value.free_symbols:
+        new = substitute(value, values, **by_name)
+        return value if new == value else new
+    return value

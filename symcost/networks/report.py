@@ -24,8 +24,9 @@ from ..core.conventions import Convention, count_flops, get_convention
 from ..core.cost import Cost
 from ..core.counts import OpCounts, Params
 from ..core.display_hook import Displayable
-from ..core.errors import DivisibilityError, InvalidArgumentError
 from ..core.arguments import positive_int
+from ..core.cost import bound_text
+from ..core.errors import DivisibilityError, InvalidArgumentError, SymcostError, with_context
 from ..core.evaluate import substitute
 from ..core.receptive_field import ReceptiveField
 from ..core.shape import Shape
@@ -69,6 +70,8 @@ class Row:
     rf: ReceptiveField
     batch: sympy.Expr = sympy.Integer(1)
     shared: str | None = None
+    #: the ``times`` of every symbolic Repeat around this row (``count`` is their product)
+    repeats: tuple[sympy.Expr, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("count", "batch"):
@@ -95,13 +98,27 @@ class Row:
     def activations(self) -> sympy.Expr:
         return self.runs * self.cost.activations
 
+    def check(self, values: dict | None = None, /, **by_name: object) -> None:
+        """Re-run every rule this row was built under, with numbers: its Repeats' ``times``, its layer's rules."""
+        for times in self.repeats:
+            positive_int(substitute(times, values, **by_name), layer="Repeat", argument="times")
+        self.cost.check(values, **by_name)
+
     def subs(self, values: dict | None = None, /, **by_name: object) -> "Row":
-        return Row(self.name, self.kind, self.cost.subs(values, **by_name), substitute(self.count, values, **by_name),
-                   self.rf.subs(values, **by_name), substitute(self.batch, values, **by_name), self.shared)
+        """The row with numbers substituted, its rules checked first (:meth:`check`)."""
+        try:
+            self.check(values, **by_name)
+        except SymcostError as err:
+            raise with_context(err, f'with {bound_text(values, by_name)}: layer "{self.name}" ({self.kind})') from None
+        return self.substituted(values, **by_name)
+
+    def substituted(self, values: dict | None = None, /, **by_name: object) -> "Row":
+        """Symbols replaced without re-checking the rules."""
+        return self.map_exprs(lambda e: substitute(e, values, **by_name))
 
     def map_exprs(self, fn) -> "Row":
         return Row(self.name, self.kind, self.cost.map_exprs(fn), fn(self.count), self.rf.map_exprs(fn),
-                   fn(self.batch), self.shared)
+                   fn(self.batch), self.shared, tuple(fn(t) for t in self.repeats))
 
 
 @dataclass(frozen=True)
@@ -225,13 +242,39 @@ class Report(Displayable):
                 return row
         raise KeyError(f"no layer {name!r} in report {self.model!r}")
 
-    def subs(self, values: dict | None = None, /, **by_name: object) -> "Report":
-        """The same report with numbers substituted: exact integers throughout."""
+    def check(self, values: dict | None = None, /, **by_name: object) -> None:
+        """Refuse numbers that break a rule of any layer (or the input shape), as construction would.
+
+        The error is the layer's own message, led by the numbers and the row
+        (``with H=31, W=31: layer 17 "features.16" (MaxPool2d) on input ...``).
+        """
         self.check_assumptions(values, **by_name)
+        bound = bound_text(values, by_name)
+        try:
+            self.input_shape.subs(values, **by_name)
+        except SymcostError as err:
+            raise with_context(err, f"with {bound}: input {self.input_shape}") from None
+        checked: set = set()
+        for index, row in enumerate(self.rows):
+            key = (row.cost.layer, row.cost.in_shapes, row.repeats)
+            if key in checked:  # deep networks repeat a block's layers on the same shapes
+                continue
+            try:
+                row.check(values, **by_name)
+            except SymcostError as err:
+                raise with_context(err, f"with {bound}: {_where(index, row, values, by_name)}") from None
+            checked.add(key)
+
+    def subs(self, values: dict | None = None, /, **by_name: object) -> "Report":
+        """The same report with numbers substituted: exact integers throughout.
+
+        Every layer's rules are checked on the numbers first (:meth:`check`).
+        """
+        self.check(values, **by_name)
         return replace(
             self,
             input_shape=self.input_shape.subs(values, **by_name),
-            rows=tuple(row.subs(values, **by_name) for row in self.rows),
+            rows=tuple(row.substituted(values, **by_name) for row in self.rows),
             out_shape=self.out_shape.subs(values, **by_name),
             rf=self.rf.subs(values, **by_name),
             batch=substitute(self.batch, values, **by_name),
@@ -249,6 +292,15 @@ class Report(Displayable):
         """
         b = positive_int(batch, layer="analyze", argument="batch")
         return replace(self, rows=tuple(replace(row, batch=b) for row in self.rows), batch=b)
+
+
+def _where(index: int, row: Row, values: dict | None, by_name: dict) -> str:
+    """DESIGN's ``layer N "name" (Kind) on input SHAPE`` for a row, its input shown with the numbers if valid."""
+    try:
+        shapes = ", ".join(str(s.subs(values, **by_name)) for s in row.cost.in_shapes)
+    except SymcostError:
+        shapes = ", ".join(str(s) for s in row.cost.in_shapes)
+    return f'layer {index} "{row.name}" ({row.kind}) on input {shapes}'
 
 
 def _largest(values: list[sympy.Expr]) -> sympy.Expr:

@@ -42,6 +42,8 @@ def rf_view(rf: ReceptiveField) -> dict:
     view = {**axes[-2 if len(axes) > 1 else 0], "width": axes[-1]}
     if len(axes) == 3:
         view["time"] = axes[0]
+    if rf.note:  # windows of unequal size: the size shown is the largest
+        view["note"] = rf.note
     return view
 
 
