@@ -27,16 +27,22 @@ without the shim, with torchvision's own "Couldn't load custom C++ ops" error.  
 segmentation and video models use plain ``torch.nn`` layers and are unaffected.
 
 :func:`install` is idempotent, does nothing when torch is not installed, and does not import
-torchvision itself.  Use it from pytest (``tests/conftest.py`` calls it) or from a script::
+torchvision itself.  Use it from a script::
 
     import torchvision_shim; torchvision_shim.install()
     import torchvision
+
+:func:`install_on_import` (what ``tests/conftest.py`` calls) defers the same :func:`install` to the
+first ``import torchvision`` (``import timm`` included), so a test session that never imports
+torchvision does not import torch either.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.abc
 import importlib.util
+import sys
 
 _NAMESPACE = "torchvision::"
 
@@ -82,4 +88,29 @@ def install() -> bool:
     register_fake._symcost_torchvision_shim = True
     register_fake._symcost_original = original
     torch.library.register_fake = register_fake
+    return True
+
+
+class _InstallBeforeTorchvision(importlib.abc.MetaPathFinder):
+    """Runs :func:`install` when ``torchvision`` is first imported, then steps aside; finds nothing itself."""
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname == "torchvision":
+            if self in sys.meta_path:
+                sys.meta_path.remove(self)
+            install()
+        return None  # the ordinary finders import torchvision
+
+
+def install_on_import() -> bool:
+    """Arrange for :func:`install` to run just before torchvision is first imported (now, if it already is).
+
+    Returns False, changing nothing, when torch or torchvision is not installed.
+    """
+    if importlib.util.find_spec("torch") is None or importlib.util.find_spec("torchvision") is None:
+        return False
+    if "torchvision" in sys.modules:
+        return install()
+    if not any(isinstance(finder, _InstallBeforeTorchvision) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _InstallBeforeTorchvision())
     return True
