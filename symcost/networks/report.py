@@ -20,11 +20,12 @@ from functools import cached_property
 
 import sympy
 
+from ..core.arguments import display_name
 from ..core.conventions import Convention, count_flops, get_convention
 from ..core.cost import Cost
 from ..core.counts import OpCounts, Params
 from ..core.display_hook import Displayable
-from ..core.errors import DivisibilityError, InvalidArgumentError
+from ..core.errors import DivisibilityError, InvalidArgumentError, UnknownRowError
 from ..core.evaluate import substitute
 from ..core.receptive_field import ReceptiveField
 from ..core.shape import Shape
@@ -57,6 +58,7 @@ class Row:
     rf: ReceptiveField
 
     def __post_init__(self) -> None:
+        display_name(self.name, layer=f"layer of kind {self.kind}", argument="name")  # every printed row passes here
         if isinstance(self.count, int):
             object.__setattr__(self, "count", sympy.Integer(self.count))
 
@@ -147,6 +149,9 @@ class Report(Displayable):
     floor: str = "exact"
     assumptions: tuple[Assumption, ...] = ()
 
+    def __post_init__(self) -> None:
+        display_name(self.model, layer="Report", argument="model")
+
     @cached_property
     def total(self) -> Totals:
         live = [sympy.Add(*(s.numel for s in row.cost.in_shapes)) + row.cost.activations for row in self.rows]
@@ -175,7 +180,7 @@ class Report(Displayable):
         for row in self.rows:
             if row.name == name:
                 return row
-        raise KeyError(f"no layer {name!r} in report {self.model!r}")
+        raise UnknownRowError(f"no layer {name!r} in report {self.model!r}")
 
     def subs(self, values: dict | None = None, /, **by_name: object) -> "Report":
         """The same report with numbers substituted: exact integers throughout."""
