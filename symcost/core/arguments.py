@@ -119,7 +119,7 @@ MAX_NAME = 200
 
 
 def display_name(value: object, *, layer: str, argument: str = "name") -> str:
-    """A name that is printed (a layer's, a row's, a model's): text without control characters.
+    r"""A name that is printed (a layer's, a row's, a model's): text without control characters.
 
     Names reach terminals, Markdown tables and LaTeX; an escape sequence
     (``\x1b[31m``) or a newline in one would recolour a terminal or break a
