@@ -194,22 +194,46 @@ class Report(Displayable):
         )
 
 
+#: A symbolic peak keeps at most this many candidates that no other dominates; past it, the rest are kept
+#: unpruned (a longer ``Max``, still exact) so pruning stays linear in the number of layers.
+MAX_PEAK_CANDIDATES = 64
+
+
 def _largest(values: list[sympy.Expr]) -> sympy.Expr:
     """The maximum of ``values``; a symbolic one stays an unevaluated ``Max`` of the distinct values.
 
     Letting SymPy order hundreds of nested-floor formulas costs seconds and
-    rarely decides anything; substituting numbers evaluates the ``Max``.
+    rarely decides anything; substituting numbers evaluates the ``Max``. A
+    value another provably dominates is dropped; each value is expanded once
+    and compared with at most :data:`MAX_PEAK_CANDIDATES` kept ones.
     """
     distinct = list(dict.fromkeys(values))
     if all(v.is_number for v in distinct):
         return max(distinct)
-    kept = [v for v in distinct if not any(w is not v and _dominates(w, v) for w in distinct)]
-    return sympy.Max(*kept, evaluate=False) if len(kept) > 1 else kept[0]
+    kept: list[tuple[sympy.Expr, dict | None]] = []
+    for value in distinct:
+        terms = _polynomial_terms(value)
+        if terms is not None and len(kept) <= MAX_PEAK_CANDIDATES:
+            if any(other is not None and _dominates(other, terms) for _, other in kept):
+                continue
+            kept = [(v, t) for v, t in kept if t is None or not _dominates(terms, t)]
+        kept.append((value, terms))
+    return sympy.Max(*(v for v, _ in kept), evaluate=False) if len(kept) > 1 else kept[0][0]
 
 
-def _dominates(big: sympy.Expr, small: sympy.Expr) -> bool:
-    """``big >= small`` for all positive symbols: their difference is a polynomial with no negative coefficient."""
-    if big.has(sympy.floor, sympy.ceiling, sympy.Piecewise) or small.has(sympy.floor, sympy.ceiling, sympy.Piecewise):
-        return False
-    difference = sympy.expand(big - small)
-    return all(c >= 0 for c in difference.as_coefficients_dict().values()) and difference.is_polynomial()
+def _polynomial_terms(value: sympy.Expr) -> dict | None:
+    """``value`` as {monomial: numeric coefficient}, or None when it is not a polynomial (floors, fractions)."""
+    if value.has(sympy.floor, sympy.ceiling, sympy.Piecewise, sympy.Min, sympy.Max):
+        return None
+    for expand in (sympy.expand_mul, sympy.expand):  # expand_mul is enough for products of sizes, and cheaper
+        terms = expand(value).as_coefficients_dict()
+        if all(c.is_number for c in terms.values()) and all(
+                base.is_Symbol and exp.is_Integer and exp > 0 or base == 1
+                for monomial in terms for base, exp in monomial.as_powers_dict().items()):
+            return dict(terms)
+    return None
+
+
+def _dominates(big: dict, small: dict) -> bool:
+    """``big >= small`` for all positive symbols: every coefficient of their difference is >= 0."""
+    return all(big.get(m, 0) - small.get(m, 0) >= 0 for m in {*big, *small})
