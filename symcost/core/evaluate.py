@@ -42,11 +42,12 @@ def substitute(expr: object, values: dict | None = None, /, **by_name: object) -
         replace[target] = to_expr(value, layer="substitute", argument=str(key))
     result = expr.xreplace(replace)
     if result.has(sympy.Sum):  # adaptive pools over symbolic sizes: sum once bound
-        result = result.replace(lambda e: isinstance(e, sympy.Sum) and not e.free_symbols, _bounded_sum)
+        result = result.replace(lambda e: isinstance(e, sympy.Sum) and not e.free_symbols, bounded_sum)
     return _bounded_size(result, mapping)
 
 
-def _bounded_sum(total: sympy.Sum) -> sympy.Expr:
+def bounded_sum(total: sympy.Sum) -> sympy.Expr:
+    """``total.doit()``, refused past :data:`MAX_SUM_TERMS` terms."""
     terms = sympy.Integer(1)
     for _, low, high in total.limits:
         terms *= high - low + 1

@@ -15,6 +15,7 @@ children; ``analyze`` collects the rows and sums them into closed forms::
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -221,8 +222,25 @@ def _largest(values: list[sympy.Expr]) -> sympy.Expr:
     return sympy.Max(*(v for v, _ in kept), evaluate=False) if len(kept) > 1 else kept[0][0]
 
 
+#: Most terms an expansion symcost makes may produce (an upper estimate, checked before expanding).
+MAX_EXPANDED_TERMS = 5_000
+
+
+def expanded_terms(expr: sympy.Expr) -> int:
+    """An upper bound on the terms of ``sympy.expand(expr)``, from its tree alone (nothing is expanded)."""
+    if isinstance(expr, sympy.Add):
+        return sum(expanded_terms(a) for a in expr.args)
+    if isinstance(expr, sympy.Mul):
+        return math.prod(expanded_terms(a) for a in expr.args)
+    if isinstance(expr, sympy.Pow) and expr.exp.is_Integer and expr.exp > 1:
+        return expanded_terms(expr.base) ** min(int(expr.exp), 64)
+    return 1
+
+
 def _polynomial_terms(value: sympy.Expr) -> dict | None:
     """``value`` as {monomial: numeric coefficient}, or None when it is not a polynomial (floors, fractions)."""
+    if expanded_terms(value) > MAX_EXPANDED_TERMS:
+        return None  # kept in the Max as it is: comparing would cost more than it saves
     if value.has(sympy.floor, sympy.ceiling, sympy.Piecewise, sympy.Min, sympy.Max):
         return None
     for expand in (sympy.expand_mul, sympy.expand):  # expand_mul is enough for products of sizes, and cheaper
