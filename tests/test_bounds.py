@@ -289,3 +289,28 @@ def test_peak_activations_prune_in_linear_time():
     assert peak == sympy.Max(2000 * H * W, C * H * W + H * W, evaluate=False)
     assert _largest([H**3 - 3 * H, H**3]) == H**3  # H**3 >= H**3 - 3*H for every positive H
     assert set(_largest([(H + 1) ** 2, H * W]).args) == {(H + 1) ** 2, H * W}  # incomparable: both kept
+
+
+# -- solving and divisible floors ----------------------------------------------------------
+
+def test_break_even_of_a_high_degree_difference_is_refused_quickly():
+    refused(lambda: sc.break_even(C**64 + 3 * C**2 + 1, 5 * C**63 + 7, C, "flops"),
+            "cost difference has degree 64 in C; break-even points are solved in closed form up to degree 4")
+    assert sc.break_even(C**2, 3 * C, C, "flops") == (3,)  # C**2 = 3*C at C = 3
+
+
+def test_divisible_floors_on_deeply_symbolic_convs_are_budgeted():
+    from symcost.networks import floors
+    from symcost.symbols import symbol
+
+    convs = [sc.Conv2d(symbol(f"c{i}"), symbol(f"k{i}"), stride=symbol(f"s{i}")) for i in range(3)]
+    net = sc.Sequential(*convs)
+    report = net.analyze(sc.Shape(C, H, W), floor="divisible")  # small enough: polynomials
+    assert not report.total.macs.has(sympy.floor)
+    budget = floors.MAX_DIVISIBLE_TERMS
+    try:
+        floors.MAX_DIVISIBLE_TERMS = 50  # the same network past a lowered budget: refused, not expanded
+        refused(lambda: net.analyze(sc.Shape(C, H, W), floor="divisible"),
+                "'divisible' would expand this network's formulas into more than 50 terms")
+    finally:
+        floors.MAX_DIVISIBLE_TERMS = budget
