@@ -38,7 +38,7 @@ from .networks.validity import check_grid
 from .layers.base import Layer
 from .core.shape import Shape
 from .core.symbols import known
-from .analysis.sweep import sweep
+from .analysis.sweep import MAX_POINTS, check_points, sweep
 from .printing.text import report_table, table
 from .printing.json_view import quantity, report_view
 
@@ -193,7 +193,7 @@ def parse_range(item: str, text: str) -> list[int]:
         start, stop, step = (int(p) for p in (*parts, 1)[:3])
         if step < 1 or stop < start:
             raise UsageError(f"--set {item!r}: a range needs STEP >= 1 and STOP >= START")
-        values = list(range(start, stop + 1, step))
+        values = range(start, stop + 1, step)  # lazy: its length is checked before anything is built
     else:
         values = [parse(p, {}) for p in text.split(",")]
         if not all(v.is_Integer for v in values):
@@ -349,6 +349,7 @@ def _cell(q: dict, expr: sympy.Expr) -> str:
 def sweep_command(args: argparse.Namespace) -> str:
     model, label = load_model(args.model)
     groups = parse_groups(args.set, ranges=True)
+    check_points({" = ".join(names): values for names, values in groups}, args.max_points)
     if not groups:
         raise UsageError("sweep needs at least one --set NAME=START:STOP[:STEP]")
     if args.plot is not None and not args.plot.lower().endswith(PLOT_SUFFIXES):
@@ -375,7 +376,8 @@ def sweep_command(args: argparse.Namespace) -> str:
         check_grid(report, {tuple(names): values for names, values in groups})
     except SymcostError as err:
         raise _from_file(err, label) from None
-    result = sweep(expr, exact=True, progress=args.progress or None, **{n: v for n, v in axes.items()})
+    result = sweep(expr, exact=True, progress=args.progress or None, max_points=args.max_points,
+                   **{n: v for n, v in axes.items()})
     labels = [" = ".join(names) for names, _ in groups]
     rows = [[*(str(point[n]) for n in axes), str(value)] for point, value in result.rows()]
     if args.plot:
@@ -560,6 +562,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_.add_argument("--units", action="store_true")
     sweep_.add_argument("--plot", metavar="PNG", help="also plot to PNG (needs matplotlib)")
     sweep_.add_argument("--progress", action="store_true", help="show progress on stderr")
+    sweep_.add_argument("--max-points", type=int, default=MAX_POINTS, metavar="N",
+                        help=f"refuse grids of more than N points (default {MAX_POINTS:,})")
     sweep_.add_argument("-o", "--output", metavar="FILE")
 
     zoo_ = sub.add_parser("zoo", help="the built-in models")

@@ -77,6 +77,11 @@ def _divided(first: sympy.Expr, second: sympy.Expr, metric: str) -> sympy.Expr:
     return reduced(first / second)
 
 
+#: Highest degree (in the solved symbol) of a cost difference ``break_even`` solves: general closed forms
+#: stop at 4, and SymPy's attempts beyond can take minutes.
+MAX_SOLVE_DEGREE = 4
+
+
 def break_even(a: object, b: object, symbol: sympy.Symbol, metric: str = "flops", shape: Shape | None = None,
                *, convention: object = "exact") -> tuple[sympy.Expr, ...]:
     """The positive values of ``symbol`` where ``a`` and ``b`` cost the same, solved symbolically.
@@ -101,6 +106,12 @@ def break_even(a: object, b: object, symbol: sympy.Symbol, metric: str = "flops"
     numerator, _ = sympy.fraction(sympy.cancel(difference.xreplace({symbol: x})))
     if numerator == 0:
         raise InvalidArgumentError("break_even", "a/b", f"cost the same for every {symbol}: no break-even", 0)
+    if not numerator.is_polynomial(x):
+        raise InvalidArgumentError("break_even", "a/b", f"cost difference is not a polynomial in {symbol}", difference)
+    degree = sympy.degree(numerator, x)
+    if degree > MAX_SOLVE_DEGREE:
+        raise InvalidArgumentError("break_even", "a/b", f"cost difference has degree {degree} in {symbol}; break-even "
+                                   f"points are solved in closed form up to degree {MAX_SOLVE_DEGREE}", f"degree {degree}")
     try:
         solutions = sympy.solve(numerator, x)
     except NotImplementedError:

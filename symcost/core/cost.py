@@ -73,22 +73,25 @@ class Cost(Displayable):
         ``Conv2d(8, K).cost(shape).subs(K=0)`` is refused as ``Conv2d(8, 0)`` is.
         """
         try:
-            self.check(values, **by_name)
+            layer = self.check(values, **by_name)
         except SymcostError as err:
             raise with_context(err, f"with {bound_text(values, by_name)}") from None
-        return self.substituted(values, **by_name)
+        return replace(self.substituted(values, **by_name), layer=layer)
 
-    def check(self, values: dict | None = None, /, **by_name: object) -> None:
+    def check(self, values: dict | None = None, /, **by_name: object) -> object:
         """Re-run the layer's rules with numbers: its arguments (construction) and input shapes (costing).
 
         The layer is constructed anew from its substituted arguments and costed
         on the substituted input shapes, so every rule it enforces holds after
-        substitution, with the same message. Raises the layer's own error.
+        substitution, with the same message. Raises the layer's own error;
+        returns the substituted layer (the cost's own when it has none).
         """
         shapes = tuple(s.subs(values, **by_name) for s in self.in_shapes)
         layer = self.layer
         if layer is not None and hasattr(layer, "subs"):
-            _recost(layer.subs(values, **by_name), shapes)
+            layer = layer.subs(values, **by_name)
+            _recost(layer, shapes)
+        return layer
 
     def substituted(self, values: dict | None = None, /, **by_name: object) -> "Cost":
         """Symbols replaced without re-checking the rules (for callers that checked them)."""

@@ -34,7 +34,9 @@ def bin_coverage(size: sympy.Expr, bins: sympy.Expr) -> sympy.Expr:
     """Input positions read along one axis, summed over the ``bins`` windows."""
     if bins == 1 or size == bins:
         return size
-    if size.is_Integer and bins.is_Integer or bins.is_Integer and bins <= _EXPLICIT_BINS:
+    if size.is_Integer and bins.is_Integer:  # window i reads ceil((r_i + I)/O) positions, r_i = i*I mod O: I + O - gcd
+        return size + bins - sympy.igcd(size, bins)
+    if bins.is_Integer and bins <= _EXPLICIT_BINS:
         terms = [sympy.ceiling((i + 1) * size / bins) - sympy.floor(i * size / bins) for i in range(int(bins))]
         return sympy.Add(*terms)
     i = sympy.Dummy("i", integer=True, nonnegative=True)
@@ -51,8 +53,8 @@ def widest_bin(size: sympy.Expr, bins: sympy.Expr) -> sympy.Expr:
         >>> widest_bin(sympy.Integer(9), sympy.Integer(7)), widest_bin(sympy.Integer(8), sympy.Integer(6))
         (3, 2)
     """
-    if size.is_Integer and bins.is_Integer:
-        return max(sympy.ceiling((i + 1) * size / bins) - sympy.floor(i * size / bins) for i in range(int(bins)))
+    if size.is_Integer and bins.is_Integer:  # the largest i*I mod O is O - gcd(I, O): no loop over 10**18 bins
+        return sympy.ceiling((size + bins - sympy.igcd(size, bins)) / bins)
     rest = sympy.Mod(size, bins)
     if rest == 0:
         return size / bins

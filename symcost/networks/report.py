@@ -15,18 +15,20 @@ children; ``analyze`` collects the rows and sums them into closed forms::
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import sympy
 
+from ..core.arguments import display_name
 from ..core.conventions import Convention, count_flops, get_convention
 from ..core.cost import Cost
 from ..core.counts import OpCounts, Params
 from ..core.display_hook import Displayable
 from ..core.arguments import positive_int
 from ..core.cost import bound_text
-from ..core.errors import DivisibilityError, InvalidArgumentError, SymcostError, with_context
+from ..core.errors import DivisibilityError, InvalidArgumentError, SymcostError, UnknownRowError, with_context
 from ..core.evaluate import substitute
 from ..core.receptive_field import ReceptiveField
 from ..core.shape import Shape
@@ -74,6 +76,7 @@ class Row:
     repeats: tuple[sympy.Expr, ...] = ()
 
     def __post_init__(self) -> None:
+        display_name(self.name, layer=f"layer of kind {self.kind}", argument="name")  # every printed row passes here
         for name in ("count", "batch"):
             if isinstance(getattr(self, name), int):
                 object.__setattr__(self, name, sympy.Integer(getattr(self, name)))
@@ -211,6 +214,9 @@ class Report(Displayable):
     batch: sympy.Expr = sympy.Integer(1)
     unused_params: tuple[UnusedParams, ...] = ()
 
+    def __post_init__(self) -> None:
+        display_name(self.model, layer="Report", argument="model")
+
     @cached_property
     def total(self) -> Totals:
         live = [sympy.Add(*(s.numel for s in row.cost.in_shapes)) + row.cost.activations for row in self.rows]
@@ -240,7 +246,7 @@ class Report(Displayable):
         for row in self.rows:
             if row.name == name:
                 return row
-        raise KeyError(f"no layer {name!r} in report {self.model!r}")
+        raise UnknownRowError(f"no layer {name!r} in report {self.model!r}")
 
     def check(self, values: dict | None = None, /, **by_name: object) -> None:
         """Refuse numbers that break a rule of any layer (or the input shape), as construction would.
@@ -303,22 +309,63 @@ def _where(index: int, row: Row, values: dict | None, by_name: dict) -> str:
     return f'layer {index} "{row.name}" ({row.kind}) on input {shapes}'
 
 
+#: A symbolic peak keeps at most this many candidates that no other dominates; past it, the rest are kept
+#: unpruned (a longer ``Max``, still exact) so pruning stays linear in the number of layers.
+MAX_PEAK_CANDIDATES = 64
+
+
 def _largest(values: list[sympy.Expr]) -> sympy.Expr:
     """The maximum of ``values``; a symbolic one stays an unevaluated ``Max`` of the distinct values.
 
     Letting SymPy order hundreds of nested-floor formulas costs seconds and
-    rarely decides anything; substituting numbers evaluates the ``Max``.
+    rarely decides anything; substituting numbers evaluates the ``Max``. A
+    value another provably dominates is dropped; each value is expanded once
+    and compared with at most :data:`MAX_PEAK_CANDIDATES` kept ones.
     """
     distinct = list(dict.fromkeys(values))
     if all(v.is_number for v in distinct):
         return max(distinct)
-    kept = [v for v in distinct if not any(w is not v and _dominates(w, v) for w in distinct)]
-    return sympy.Max(*kept, evaluate=False) if len(kept) > 1 else kept[0]
+    kept: list[tuple[sympy.Expr, dict | None]] = []
+    for value in distinct:
+        terms = _polynomial_terms(value)
+        if terms is not None and len(kept) <= MAX_PEAK_CANDIDATES:
+            if any(other is not None and _dominates(other, terms) for _, other in kept):
+                continue
+            kept = [(v, t) for v, t in kept if t is None or not _dominates(terms, t)]
+        kept.append((value, terms))
+    return sympy.Max(*(v for v, _ in kept), evaluate=False) if len(kept) > 1 else kept[0][0]
 
 
-def _dominates(big: sympy.Expr, small: sympy.Expr) -> bool:
-    """``big >= small`` for all positive symbols: their difference is a polynomial with no negative coefficient."""
-    if big.has(sympy.floor, sympy.ceiling, sympy.Piecewise) or small.has(sympy.floor, sympy.ceiling, sympy.Piecewise):
-        return False
-    difference = sympy.expand(big - small)
-    return all(c >= 0 for c in difference.as_coefficients_dict().values()) and difference.is_polynomial()
+#: Most terms an expansion symcost makes may produce (an upper estimate, checked before expanding).
+MAX_EXPANDED_TERMS = 5_000
+
+
+def expanded_terms(expr: sympy.Expr) -> int:
+    """An upper bound on the terms of ``sympy.expand(expr)``, from its tree alone (nothing is expanded)."""
+    if isinstance(expr, sympy.Add):
+        return sum(expanded_terms(a) for a in expr.args)
+    if isinstance(expr, sympy.Mul):
+        return math.prod(expanded_terms(a) for a in expr.args)
+    if isinstance(expr, sympy.Pow) and expr.exp.is_Integer and expr.exp > 1:
+        return expanded_terms(expr.base) ** min(int(expr.exp), 64)
+    return 1
+
+
+def _polynomial_terms(value: sympy.Expr) -> dict | None:
+    """``value`` as {monomial: numeric coefficient}, or None when it is not a polynomial (floors, fractions)."""
+    if expanded_terms(value) > MAX_EXPANDED_TERMS:
+        return None  # kept in the Max as it is: comparing would cost more than it saves
+    if value.has(sympy.floor, sympy.ceiling, sympy.Piecewise, sympy.Min, sympy.Max):
+        return None
+    for expand in (sympy.expand_mul, sympy.expand):  # expand_mul is enough for products of sizes, and cheaper
+        terms = expand(value).as_coefficients_dict()
+        if all(c.is_number for c in terms.values()) and all(
+                base.is_Symbol and exp.is_Integer and exp > 0 or base == 1
+                for monomial in terms for base, exp in monomial.as_powers_dict().items()):
+            return dict(terms)
+    return None
+
+
+def _dominates(big: dict, small: dict) -> bool:
+    """``big >= small`` for all positive symbols: every coefficient of their difference is >= 0."""
+    return all(big.get(m, 0) - small.get(m, 0) >= 0 for m in {*big, *small})
