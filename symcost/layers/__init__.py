@@ -9,13 +9,19 @@ from .cat import Cat
 from .conv import Conv2d
 from .conv_transpose import ConvTranspose2d
 from .elementwise import Add, Mul, Scale
+from .elementwise_math import Abs, Clamp, Erf, Exp, Log, MaskedFill, Neg, Pow, Rsqrt, Sqrt, Where
+from .embedding import Embedding, EmbeddingBag
+from .gated import GLU, SwiGLU
 from .linear import Linear
 from .mean import Mean
+from .normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LayerNorm, RMSNorm
 from .padding import Pad2d
 from .passthrough import Dropout, Identity
 from .pooling import AvgPool2d, MaxPool2d
+from .reductions import Amax, Amin, Sum, Var
 from .reshape import Flatten
 from .separable import SeparableConv2d
+from .softmax import LogSoftmax, Softmax
 from .tensors import Constant, Parameter
 from .upsample import Upsample
 from .registry import kinds, layer_class  # after the kinds above registered themselves
@@ -27,4 +33,8 @@ __all__ = [
     "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
     "Flatten", "Dropout", "Identity", "Upsample", "Add", "Mul", "Scale",
     "Cat", "Mean", "Pad2d", "Parameter", "Constant",
+    "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "RMSNorm",
+    "Embedding", "EmbeddingBag", "Softmax", "LogSoftmax",
+    "Pow", "Sqrt", "Rsqrt", "Exp", "Log", "Erf", "Clamp", "Where", "MaskedFill", "Abs", "Neg",
+    "Sum", "Var", "Amax", "Amin", "GLU", "SwiGLU",
 ]
