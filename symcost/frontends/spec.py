@@ -53,7 +53,10 @@ TOP_LEVEL = ("name", "input", "symbols", "layers")
 CONTAINERS = {"sequential": ("layers",), "residual": ("body", "shortcut", "join"),
               "concat": ("branches", "pad", "join"), "repeat": ("times", "body")}
 #: Arguments whose value may be one of these words rather than a number.
-WORDS = {"padding": ("same", "valid"), "mode": ("nearest", "bilinear"), "approximate": ("none", "tanh")}
+WORDS = {"padding": ("same", "valid"), "mode": ("nearest", "bilinear", "sum", "mean", "max"),
+         "approximate": ("none", "tanh")}
+#: arguments that take a list of any length up to a tensor's rank (the others: one value or a pair)
+SEQUENCES = {"dim", "normalized_shape"}
 #: torch.nn arguments that change no count; accepted and ignored.
 IGNORED = {"inplace", "eps", "momentum"}
 
@@ -267,6 +270,10 @@ class _Builder:
 
     # -- values ----------------------------------------------------------------
     def argument(self, value: object, path: str, argument: str) -> object:
+        if isinstance(value, list) and argument in SEQUENCES:
+            if not 1 <= len(value) <= 16:
+                raise self.fail(path, f"must be one value or a list of 1 to 16, got {len(value)} values")
+            return tuple(self.argument(v, path, argument) for v in value)
         if isinstance(value, list):
             if len(value) != 2:
                 raise self.fail(path, f"must be one value or a (height, width) pair, got {len(value)} values")

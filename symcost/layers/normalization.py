@@ -176,7 +176,11 @@ class GroupNorm(Layer):
         _num_features(self, "num_channels", c)
         if (c / self.num_groups).is_integer is False:
             raise ShapeError(f"{self.label}: num_groups {self.num_groups} does not divide the {c} channels of {shape}")
-        ops = standardise_ops(self.num_groups, shape.numel / self.num_groups)
+        n = shape.numel / self.num_groups
+        if arg.proven(sympy.Eq(n, 1)):
+            raise ShapeError(f"{self.label}: needs more than one value per group (torch refuses one), got {shape} "
+                             f"in {self.num_groups} groups")
+        ops = standardise_ops(self.num_groups, n)
         ops += affine_ops(shape.numel, self.affine, self.affine)
         return Cost(self.kind, (shape,), shape, params=Params(weight=c if self.affine else 0,
                                                               bias=c if self.affine else 0), ops=ops)
@@ -215,6 +219,9 @@ class _InstanceNorm(Layer):
         _num_features(self, "num_features", c)
         if self.track_running_stats:
             ops = OpCounts(mul=elements, add=elements)
+        elif arg.proven(sympy.Eq(elements / c, 1)):
+            raise ShapeError(f"{self.label}: needs more than one spatial element to compute statistics "
+                             f"(torch refuses one), got {shape}")
         else:
             ops = standardise_ops(c, elements / c) + affine_ops(elements, self.affine, self.affine)
         params = Params(weight=c if self.affine else 0, bias=c if self.affine else 0,
