@@ -4,8 +4,9 @@
 copying rows: no arithmetic, ``num_embeddings * embedding_dim`` weights.
 :class:`EmbeddingBag` reduces each bag of ``n`` ids (``(L,)`` is one bag ->
 ``(D,)``; ``(B, L)`` is ``B`` bags -> ``(B, D)``), per bag and feature:
-``sum`` n-1 adds; ``mean`` n-1 adds and 1 division; ``max`` n-1 comparisons (no ``padding_idx``: ids skipped by value would
-make the count depend on the data)::
+``sum`` n-1 adds; ``mean`` n-1 adds and 1 division; ``max`` n-1
+comparisons (no ``padding_idx``: ids skipped by value would make the count
+depend on the data)::
 
     >>> import symcost as sc
     >>> from symcost.symbols import L, D, symbol
