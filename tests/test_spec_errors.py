@@ -86,6 +86,9 @@ EXPECTED = {
     "huge_product.yaml": "'1000000000*1000000000*1000': numbers must be at most 10**18",
     "groups_not_dividing.yaml": "layers[0]: Conv2d: groups must divide out_channels (8), got 3",
     "pool_padding_too_big.yaml": "layers[0]: MaxPool2d: padding must be at most half the kernel size (1)",
+    "separable_same_stride2.yaml": "layers[0]: SeparableConv2d: padding='same' needs stride 1, as in torch, got (2, 2)",
+    "flatten_start_dim_out_of_range.yaml": "layers[0]: layer 0 \"0\" (Flatten) on input (3, 8, 8): Flatten: "
+                                           "start_dim must select a dimension 1..3 (or -3..-1), not the batch (0), got 5",
     # junctions and kernels that do not fit
     "residual_channel_mismatch.yaml":
         'layers[0]: residual "0.add": body output (16, 32, 32) and shortcut output (3, 32, 32) do not match',

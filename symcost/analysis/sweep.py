@@ -31,6 +31,7 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from ..core.arguments import to_expr
 from ..core.errors import InvalidArgumentError
+from ..networks.validity import check_grid
 
 #: Points per vectorised chunk (bounds memory, paces the progress report).
 CHUNK = 1 << 18
@@ -82,8 +83,14 @@ class Sweep:
 
 
 def sweep(expr: object, *, exact: bool = False, progress: bool | Callable[[int, int], None] | None = None,
-          **ranges: Iterable[int] | int) -> Sweep:
-    """``expr`` at every combination of ``ranges`` (symbol name -> values); see the module docstring."""
+          rules: object = None, **ranges: Iterable[int] | int) -> Sweep:
+    """``expr`` at every combination of ``ranges`` (symbol name -> values); see the module docstring.
+
+    ``rules``: the :class:`~symcost.networks.report.Report` the formula came from;
+    a point that breaks one of its layers' rules (a kernel that does not fit,
+    ``groups=0``) is refused before anything is evaluated, with the message
+    ``Report.subs`` gives (:func:`symcost.networks.validity.check_grid`).
+    """
     expr = to_expr(expr, layer="sweep", argument="expr")
     symbols = {s.name: s for s in expr.free_symbols}
     unknown = sorted(set(ranges) - set(symbols))
@@ -96,6 +103,8 @@ def sweep(expr: object, *, exact: bool = False, progress: bool | Callable[[int, 
                                    sorted(ranges))
     names = tuple(ranges)
     axes = tuple(_axis(name, ranges[name]) for name in names)
+    if rules is not None:
+        check_grid(rules, {(name,): axis for name, axis in zip(names, axes)})
     report = _progress_reporter(progress, math.prod(len(a) for a in axes))
     arguments = [symbols[n] for n in names]
     numpy = _numpy()

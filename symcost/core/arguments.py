@@ -130,18 +130,3 @@ def number(value: object, *, layer: str, argument: str) -> object:
         raise ArgumentTypeError(f"{layer}: {argument} must be a number, got {type(value).__name__} {value!r}")
     return value
 
-
-def axis(dim: object, rank: int, *, layer: str, argument: str = "dim") -> int:
-    """torch's ``dim`` (the batch is dimension 0, negatives count from the end) as an axis of a
-    per-sample tensor of ``rank`` entries::
-
-        >>> axis(-1, 3, layer="Softmax"), axis(1, 3, layer="Softmax")
-        (2, 0)
-    """
-    if isinstance(dim, bool) or not isinstance(dim, int):
-        raise InvalidArgumentError(layer, argument, "must be an int", dim)
-    full = rank + 1  # torch counts the batch dimension
-    if not -full <= dim < full or dim % full == 0:
-        raise InvalidArgumentError(layer, argument, f"must select a dimension 1..{rank} of a rank-{rank} sample "
-                                   "(0 is the batch)", dim)
-    return dim % full - 1

@@ -53,10 +53,8 @@ TOP_LEVEL = ("name", "input", "symbols", "layers")
 CONTAINERS = {"sequential": ("layers",), "residual": ("body", "shortcut", "join"),
               "concat": ("branches", "pad", "join"), "repeat": ("times", "body")}
 #: Arguments whose value may be one of these words rather than a number.
-WORDS = {"padding": ("same", "valid"), "mode": ("nearest", "bilinear", "sum", "mean", "max"),
-         "approximate": ("none", "tanh")}
-#: arguments that take a list of any length up to a tensor's rank (the others: one value or a pair)
-SEQUENCES = {"dim", "normalized_shape"}
+WORDS = {"padding": ("same", "valid"), "mode": ("nearest", "bilinear", "constant", "reflect", "replicate", "circular",
+                                             "row", "batch", "sum", "mean", "max"), "approximate": ("none", "tanh")}
 #: torch.nn arguments that change no count; accepted and ignored.
 IGNORED = {"inplace", "eps", "momentum"}
 
@@ -89,6 +87,11 @@ def loads(text: str, label: str = "<spec>", *, json_format: bool = False, defaul
 
 #: PyYAML's safe loader, in C when libyaml is there (several times faster on big specs).
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+#: arguments that take a list of any length (a shape, dims, pads), not a (height, width) pair
+SEQUENCES = frozenset({"shape", "dims", "sizes", "pad", "split_size_or_sections", "shifts", "dim",
+                       "normalized_shape"})
 
 
 def _refuse_aliases(text: str) -> None:
@@ -271,8 +274,8 @@ class _Builder:
     # -- values ----------------------------------------------------------------
     def argument(self, value: object, path: str, argument: str) -> object:
         if isinstance(value, list) and argument in SEQUENCES:
-            if not 1 <= len(value) <= 16:
-                raise self.fail(path, f"must be one value or a list of 1 to 16, got {len(value)} values")
+            if not 1 <= len(value) <= 32 or any(isinstance(v, (list, dict)) for v in value):
+                raise self.fail(path, f"must be a flat list of 1 to 32 values, got {len(value)} values")
             return tuple(self.argument(v, path, argument) for v in value)
         if isinstance(value, list):
             if len(value) != 2:

@@ -5,7 +5,7 @@ from .activations import GELU, Hardsigmoid, Hardswish, LeakyReLU, ReLU, ReLU6, S
 from .adaptive_pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d
 from .base import Layer
 from .batchnorm import BatchNorm2d
-from .cat import Cat
+from .cat import Cat, Stack
 from .conv import Conv2d
 from .conv_transpose import ConvTranspose2d
 from .elementwise import Add, Mul, Scale
@@ -15,13 +15,16 @@ from .gated import GLU, SwiGLU
 from .linear import Linear
 from .mean import Mean
 from .normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LayerNorm, RMSNorm
-from .padding import Pad2d
-from .passthrough import Dropout, Identity
+from .padding import Pad, Pad2d
+from .layout import Contiguous, Expand, IndexSelect, Permute, Roll, Select, Slice, Transpose
+from .passthrough import (AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout, Identity,
+                          StochasticDepth)
 from .pooling import AvgPool2d, MaxPool2d
-from .reductions import Amax, Amin, Sum, Var
-from .reshape import Flatten
+from .reshape import Flatten, Reshape, Squeeze, Unflatten, Unsqueeze, View
 from .separable import SeparableConv2d
+from .reductions import Amax, Amin, Sum, Var
 from .softmax import LogSoftmax, Softmax
+from .split import Chunk, Split, Unbind
 from .tensors import Constant, Parameter
 from .upsample import Upsample
 from .registry import kinds, layer_class  # after the kinds above registered themselves
@@ -37,4 +40,7 @@ __all__ = [
     "Embedding", "EmbeddingBag", "Softmax", "LogSoftmax",
     "Pow", "Sqrt", "Rsqrt", "Exp", "Log", "Erf", "Clamp", "Where", "MaskedFill", "Abs", "Neg",
     "Sum", "Var", "Amax", "Amin", "GLU", "SwiGLU",
+    "Reshape", "View", "Permute", "Transpose", "Unflatten", "Squeeze", "Unsqueeze", "Expand", "Contiguous",
+    "Chunk", "Split", "Unbind", "Select", "Slice", "IndexSelect", "Roll", "Stack", "Pad",
+    "StochasticDepth", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
 ]

@@ -42,10 +42,23 @@ def bin_coverage(size: sympy.Expr, bins: sympy.Expr) -> sympy.Expr:
 
 
 def widest_bin(size: sympy.Expr, bins: sympy.Expr) -> sympy.Expr:
-    """The longest window: exact for numbers, ``ceil(I/O)`` (exact when O divides I) otherwise."""
+    """The longest window, exactly: with ``I = q*O + r``, ``q`` if ``r = 0``, ``q + 1`` if ``r`` divides ``O``, else ``q + 2``.
+
+    Bin ``i`` has length ``q + ceil((a + r)/O)`` with ``a = i*r mod O``, and ``a``
+    reaches ``O - gcd(r, O)``; so a bin of ``q + 2`` exists exactly when
+    ``gcd(r, O) < r``. For symbols the rule stays a ``Piecewise`` that numbers decide::
+
+        >>> widest_bin(sympy.Integer(9), sympy.Integer(7)), widest_bin(sympy.Integer(8), sympy.Integer(6))
+        (3, 2)
+    """
     if size.is_Integer and bins.is_Integer:
         return max(sympy.ceiling((i + 1) * size / bins) - sympy.floor(i * size / bins) for i in range(int(bins)))
-    return sympy.ceiling(size / bins)
+    rest = sympy.Mod(size, bins)
+    if rest == 0:
+        return size / bins
+    # r = 0 or r | O: no bin longer than ceil(I/O); Max(r, 1) keeps the Mod defined when r = 0
+    extra = sympy.Piecewise((0, sympy.Eq(sympy.Mod(bins, sympy.Max(rest, 1)), 0)), (1, True))
+    return sympy.ceiling(size / bins) + extra
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core import arguments as arg
 from ..core.cost import Cost
 from ..core.counts import OpCounts
-from ..core.errors import InvalidArgumentError, ShapeError
+from ..core.errors import ShapeError
 from ..core.shape import Shape
 from .base import Layer
+from .dims import axis, dim_int, nonbatch
 from .registry import register
 
 
@@ -29,16 +29,16 @@ class _Gated(Layer):
     dim: int = -1
 
     def __post_init__(self) -> None:
-        if isinstance(self.dim, bool) or not isinstance(self.dim, int):
-            raise InvalidArgumentError(self.label, "dim", "must be an int", self.dim)
+        object.__setattr__(self, "dim", nonbatch(dim_int(self.dim, layer=self.label, argument="dim"),
+                                                 layer=self.label, argument="dim"))
 
     def _cost(self, shape: Shape) -> Cost:
-        axis = arg.axis(self.dim, shape.rank, layer=self.label)
-        half = shape.dims[axis] / 2
+        a = axis(self.dim, shape.rank, layer=self.label, argument="dim")
+        half = shape.dims[a] / 2
         if half.is_integer is False:
-            raise ShapeError(f"{self.label}: dimension {self.dim} of {shape} ({shape.dims[axis]}) must be even "
+            raise ShapeError(f"{self.label}: dimension {self.dim} of {shape} ({shape.dims[a]}) must be even "
                              "to split in halves")
-        out = Shape(*shape.dims[:axis], half, *shape.dims[axis + 1:])
+        out = Shape(*shape.dims[:a], half, *shape.dims[a + 1:])
         return Cost(self.kind, (shape,), out, ops=OpCounts(mul=1, add=1, div=1, special=1).scaled(out.numel))
 
 

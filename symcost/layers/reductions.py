@@ -40,6 +40,7 @@ from ..core.counts import OpCounts, RFStep
 from ..core.errors import InvalidArgumentError
 from ..core.shape import Shape
 from .base import Layer
+from .dims import dim_ints
 from .registry import register
 
 
@@ -60,9 +61,9 @@ class Reduction(Layer):
     def _check_dim(self) -> None:
         if self.dim is None:
             return
-        dims = tuple(self.dim) if isinstance(self.dim, (tuple, list)) else (self.dim,)
-        if not dims or any(isinstance(d, bool) or not isinstance(d, int) for d in dims):
-            raise InvalidArgumentError(self.label, "dim", "must be an int or a tuple of ints", self.dim)
+        dims = dim_ints(self.dim, layer=self.label, argument="dim")
+        if not dims:
+            raise InvalidArgumentError(self.label, "dim", "must name at least one dimension (or be None)", self.dim)
         if 0 in dims:
             raise InvalidArgumentError(self.label, "dim", f"must not {self.verb} over the batch dimension (0)",
                                        self.dim)

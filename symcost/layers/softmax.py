@@ -20,12 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..core import arguments as arg
 from ..core.cost import Cost
 from ..core.counts import OpCounts
-from ..core.errors import InvalidArgumentError
 from ..core.shape import Shape
 from .base import Layer
+from .dims import axis, dim_int, nonbatch
 from .registry import register
 
 
@@ -36,11 +35,11 @@ class _Softmax(Layer):
     log: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
-        if isinstance(self.dim, bool) or not isinstance(self.dim, int):
-            raise InvalidArgumentError(self.label, "dim", "must be an int", self.dim)
+        object.__setattr__(self, "dim", nonbatch(dim_int(self.dim, layer=self.label, argument="dim"),
+                                                 layer=self.label, argument="dim"))
 
     def _cost(self, shape: Shape) -> Cost:
-        n = shape.dims[arg.axis(self.dim, shape.rank, layer=self.label)]
+        n = shape.dims[axis(self.dim, shape.rank, layer=self.label, argument="dim")]
         lines = shape.numel / n
         if self.log:
             ops = OpCounts(cmp=n - 1, add=3 * n - 1, special=n + 1)

@@ -201,7 +201,8 @@ def _padded(junction: str, target: Shape, branch: Flow) -> Flow:
                              f"but {branch.shape} exceeds {target} in {axis}")
         before.append(sympy.floor(missing / 2))
     rf = branch.rf
-    padded_rf = ReceptiveField(rf.size, rf.stride, tuple(p + b * j for p, b, j in zip(rf.padding, before, rf.stride)))
+    padded_rf = ReceptiveField(rf.size, rf.stride, tuple(p + b * j for p, b, j in zip(rf.padding, before, rf.stride)),
+                               rf.uneven)
     return Flow(Shape(branch.shape.C, *target.dims[1:]), padded_rf, branch.index)
 
 
@@ -234,7 +235,7 @@ class Repeat(Network):
             raise ShapeError(f'repeat "{prefix or "(root)"}": times={self.times} is symbolic, so the block must keep '
                              f"its effective stride, but it changes {flow.rf.stride} to {out.rf.stride}")
         rf = _repeated_field(flow.rf, out.rf, self.times)
-        rows = [Row(r.name, r.kind, r.cost, r.count * self.times, r.rf) for r in block_rows]
+        rows = [replace(r, count=r.count * self.times, repeats=(self.times, *r.repeats)) for r in block_rows]
         return rows, Flow(out.shape, rf, out.index)
 
 
@@ -248,6 +249,7 @@ def _repeated_field(before: ReceptiveField, once: ReceptiveField, times: sympy.E
         size=tuple(r0 + times * (r1 - r0) for r0, r1 in zip(before.size, once.size)),
         stride=before.stride,
         padding=tuple(p0 + times * (p1 - p0) for p0, p1 in zip(before.padding, once.padding)),
+        uneven=once.uneven,
     )
 
 
@@ -264,11 +266,15 @@ class Model(Network):
         >>> rep = net.analyze()
         >>> rep.model, [row.name for row in rep.rows], rep.total.params
         ('probe', ['flatten', 'fc'], 490)
+
+    ``unused_params`` (:class:`~symcost.networks.report.UnusedParams`) are
+    tensors of the model no layer uses; its reports count and list them.
     """
 
     body: object
     name: str
     input_shape: Shape | None = None
+    unused_params: tuple = ()
 
     def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
         return _walk(self.body, flow, prefix)
