@@ -146,3 +146,12 @@ def proven(condition: object) -> bool:
 def refuted(condition: object) -> bool:
     """True only when a SymPy relation is decided false."""
     return condition is sympy.false or condition is False
+
+
+def number(value: object, *, layer: str, argument: str) -> object:
+    """A number that enters no formula (eps, a fill value, a clamp bound, an exponent): floats are
+    accepted as torch takes them; bools, strings and other objects are refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, sympy.Expr)):
+        raise ArgumentTypeError(f"{layer}: {argument} must be a number, got {type(value).__name__} {value!r}")
+    return value
+

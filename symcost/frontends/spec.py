@@ -57,7 +57,8 @@ TOP_LEVEL = ("name", "input", "symbols", "layers")
 CONTAINERS = {"sequential": ("layers",), "residual": ("body", "shortcut", "join"),
               "concat": ("branches", "pad", "join"), "repeat": ("times", "body")}
 #: Arguments whose value may be one of these words rather than a number.
-WORDS = {"padding": ("same", "valid"), "mode": ("nearest", "bilinear", "constant", "reflect", "replicate", "circular", "row", "batch"), "approximate": ("none", "tanh")}
+WORDS = {"padding": ("same", "valid"), "mode": ("nearest", "bilinear", "constant", "reflect", "replicate", "circular",
+                                             "row", "batch", "sum", "mean", "max"), "approximate": ("none", "tanh")}
 #: torch.nn arguments that change no count; accepted and ignored.
 IGNORED = {"inplace", "eps", "momentum"}
 
@@ -98,7 +99,8 @@ _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 #: arguments that take a list of any length (a shape, dims, pads), not a (height, width) pair
-SEQUENCES = frozenset({"shape", "dims", "sizes", "pad", "split_size_or_sections", "shifts", "dim"})
+SEQUENCES = frozenset({"shape", "dims", "sizes", "pad", "split_size_or_sections", "shifts", "dim",
+                       "normalized_shape"})
 
 
 def _refuse_aliases(text: str) -> None:

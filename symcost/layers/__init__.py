@@ -9,8 +9,12 @@ from .cat import Cat, Stack
 from .conv import Conv2d
 from .conv_transpose import ConvTranspose2d
 from .elementwise import Add, Mul, Scale
+from .elementwise_math import Abs, Clamp, Erf, Exp, Log, MaskedFill, Neg, Pow, Rsqrt, Sqrt, Where
+from .embedding import Embedding, EmbeddingBag
+from .gated import GLU, SwiGLU
 from .linear import Linear
 from .mean import Mean
+from .normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LayerNorm, RMSNorm
 from .padding import Pad, Pad2d
 from .layout import Contiguous, Expand, IndexSelect, Permute, Roll, Select, Slice, Transpose
 from .passthrough import (AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout, Identity,
@@ -18,6 +22,8 @@ from .passthrough import (AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d
 from .pooling import AvgPool2d, MaxPool2d
 from .reshape import Flatten, Reshape, Squeeze, Unflatten, Unsqueeze, View
 from .separable import SeparableConv2d
+from .reductions import Amax, Amin, Sum, Var
+from .softmax import LogSoftmax, Softmax
 from .split import Chunk, Split, Unbind
 from .tensors import Constant, Parameter
 from .upsample import Upsample
@@ -30,6 +36,10 @@ __all__ = [
     "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
     "Flatten", "Dropout", "Identity", "Upsample", "Add", "Mul", "Scale",
     "Cat", "Mean", "Pad2d", "Parameter", "Constant",
+    "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "RMSNorm",
+    "Embedding", "EmbeddingBag", "Softmax", "LogSoftmax",
+    "Pow", "Sqrt", "Rsqrt", "Exp", "Log", "Erf", "Clamp", "Where", "MaskedFill", "Abs", "Neg",
+    "Sum", "Var", "Amax", "Amin", "GLU", "SwiGLU",
     "Reshape", "View", "Permute", "Transpose", "Unflatten", "Squeeze", "Unsqueeze", "Expand", "Contiguous",
     "Chunk", "Split", "Unbind", "Select", "Slice", "IndexSelect", "Roll", "Stack", "Pad",
     "StochasticDepth", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",

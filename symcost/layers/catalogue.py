@@ -17,7 +17,7 @@ from ..core.cost import Cost
 from ..core.errors import UnknownLayerError
 from .registry import kinds, layer_class
 from ..core.shape import Shape
-from ..core.symbols import C, C_in, C_out, D_in, D_out, H, K, P, S, W, symbol
+from ..core.symbols import C, C_in, C_out, D, D_in, D_out, G, H, K, P, S, W, symbol
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ class Example:
 
 
 _MAP_IN, _MAP = Shape(C_in, H, W), Shape(C, H, W)
+_SEQ = symbol("L")
+_TOKENS = Shape(_SEQ, D)
 _BUILDERS: dict[str, Callable[[], Example]] = {
     "Conv2d": lambda: Example(L.Conv2d(C_out, K, stride=S, padding=P), (_MAP_IN,)),
     "ConvTranspose2d": lambda: Example(L.ConvTranspose2d(C_out, K, stride=S, padding=P), (_MAP_IN,)),
@@ -69,6 +71,25 @@ _BUILDERS: dict[str, Callable[[], Example]] = {
     "StochasticDepth": lambda: Example(L.StochasticDepth(sympy.Rational(1, 5), "row"), (_MAP,)),
     "Parameter": lambda: Example(L.Parameter((C, H, W)), ()),
     "Constant": lambda: Example(L.Constant((C, H, W), buffer=True), ()),
+    "LayerNorm": lambda: Example(L.LayerNorm(D), (_TOKENS,)),
+    "RMSNorm": lambda: Example(L.RMSNorm(D), (_TOKENS,)),
+    "GroupNorm": lambda: Example(L.GroupNorm(G), (_MAP,)),
+    "InstanceNorm1d": lambda: Example(L.InstanceNorm1d(), (Shape(C, _SEQ),)),
+    "InstanceNorm3d": lambda: Example(L.InstanceNorm3d(), (Shape(C, symbol("T"), H, W),)),
+    "Embedding": lambda: Example(L.Embedding(symbol("V"), D), (Shape(_SEQ),)),
+    "EmbeddingBag": lambda: Example(L.EmbeddingBag(symbol("V"), D), (Shape(_SEQ),)),
+    "Softmax": lambda: Example(L.Softmax(-1), (_TOKENS,)),
+    "LogSoftmax": lambda: Example(L.LogSoftmax(-1), (_TOKENS,)),
+    "Pow": lambda: Example(L.Pow(2), (_MAP,)),
+    "Clamp": lambda: Example(L.Clamp(0, 6), (_MAP,)),
+    "Where": lambda: Example(L.Where(), (Shape(_SEQ, 1), _TOKENS, Shape())),
+    "MaskedFill": lambda: Example(L.MaskedFill(), (_TOKENS, Shape(_SEQ, 1))),
+    "Sum": lambda: Example(L.Sum((2, 3)), (_MAP,)),
+    "Var": lambda: Example(L.Var((2, 3)), (_MAP,)),
+    "Amax": lambda: Example(L.Amax((2, 3)), (_MAP,)),
+    "Amin": lambda: Example(L.Amin((2, 3)), (_MAP,)),
+    "GLU": lambda: Example(L.GLU(), (Shape(_SEQ, 2 * D),)),
+    "SwiGLU": lambda: Example(L.SwiGLU(), (Shape(_SEQ, 2 * D),)),
 }
 
 
