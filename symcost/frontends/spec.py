@@ -54,6 +54,8 @@ CONTAINERS = {"sequential": ("layers",), "residual": ("body", "shortcut", "join"
               "concat": ("branches", "pad", "join"), "repeat": ("times", "body")}
 #: Arguments whose value may be one of these words rather than a number.
 WORDS = {"padding": ("same", "valid"), "mode": ("nearest", "bilinear"), "approximate": ("none", "tanh")}
+#: Arguments whose value is text, taken as written (the layer parses and checks it).
+TEXT = {"equation"}
 #: torch.nn arguments that change no count; accepted and ignored.
 IGNORED = {"inplace", "eps", "momentum"}
 
@@ -267,6 +269,8 @@ class _Builder:
 
     # -- values ----------------------------------------------------------------
     def argument(self, value: object, path: str, argument: str) -> object:
+        if argument in TEXT:
+            return self.text(value, path)
         if isinstance(value, list):
             if len(value) != 2:
                 raise self.fail(path, f"must be one value or a (height, width) pair, got {len(value)} values")

@@ -2,16 +2,20 @@
 ``catalogue`` holds one worked example per kind for `symcost layers` and `symcost explain`."""
 
 from .activations import GELU, Hardsigmoid, Hardswish, LeakyReLU, ReLU, ReLU6, SiLU, Sigmoid, Tanh
+from .attention import MultiheadAttention, ScaledDotProductAttention
 from .adaptive_pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d
 from .base import Layer
 from .batchnorm import BatchNorm2d
 from .cat import Cat
 from .conv import Conv2d
 from .conv_transpose import ConvTranspose2d
+from .einsum import Einsum
 from .elementwise import Add, Mul, Scale
 from .linear import Linear
+from .matmul import Addmm, Baddbmm, Bmm, MatMul
 from .mean import Mean
 from .padding import Pad2d
+from .recurrent import GRU, LSTM
 from .passthrough import Dropout, Identity
 from .pooling import AvgPool2d, MaxPool2d
 from .reshape import Flatten
@@ -27,4 +31,6 @@ __all__ = [
     "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
     "Flatten", "Dropout", "Identity", "Upsample", "Add", "Mul", "Scale",
     "Cat", "Mean", "Pad2d", "Parameter", "Constant",
+    "MatMul", "Bmm", "Baddbmm", "Addmm", "Einsum", "ScaledDotProductAttention", "MultiheadAttention",
+    "LSTM", "GRU",
 ]

@@ -28,8 +28,8 @@ class Layer(Displayable):
     #: how the layer was called when imported from torch: "module", "function", "method" or "operator"
     origin: str = field(default="module", kw_only=True, compare=False, repr=False)
 
-    #: how many input tensors the layer takes (``None``: two or more)
-    arity: ClassVar[int | None] = 1
+    #: how many input tensors the layer takes (``None``: two or more; a tuple: any of those counts)
+    arity: ClassVar[int | None | tuple[int, ...]] = 1
 
     @classmethod
     def arguments(cls) -> list:
@@ -50,7 +50,11 @@ class Layer(Displayable):
         inputs = tuple(s if isinstance(s, Shape) else Shape(*s) for s in shapes)
         if self.arity is None and len(inputs) < 2:
             raise ShapeError(f"{self.label}: takes two or more input shapes, got {len(inputs)}")
-        if self.arity is not None and len(inputs) != self.arity:
+        if isinstance(self.arity, tuple):
+            if len(inputs) not in self.arity:
+                counts = " or ".join(str(n) for n in self.arity)
+                raise ShapeError(f"{self.label}: takes {counts} input shape(s), got {len(inputs)}")
+        elif self.arity is not None and len(inputs) != self.arity:
             raise ShapeError(f"{self.label}: takes {self.arity} input shape(s), got {len(inputs)}")
         cost = self._cost(*inputs)
         return cost if cost.layer is not None else replace(cost, layer=self)
