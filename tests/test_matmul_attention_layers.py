@@ -17,7 +17,6 @@ difference.
 
 from __future__ import annotations
 
-import math
 import re
 from contextlib import contextmanager
 
