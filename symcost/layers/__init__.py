@@ -6,7 +6,7 @@ from .attention import MultiheadAttention, ScaledDotProductAttention
 from .adaptive_pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d
 from .base import Layer
 from .batchnorm import BatchNorm2d
-from .cat import Cat
+from .cat import Cat, Stack
 from .conv import Conv2d
 from .conv_transpose import ConvTranspose2d
 from .einsum import Einsum
@@ -14,12 +14,15 @@ from .elementwise import Add, Mul, Scale
 from .linear import Linear
 from .matmul import Addmm, Baddbmm, Bmm, MatMul
 from .mean import Mean
-from .padding import Pad2d
+from .padding import Pad, Pad2d
+from .layout import Contiguous, Expand, IndexSelect, Permute, Roll, Select, Slice, Transpose
+from .passthrough import (AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout, Identity,
+                          StochasticDepth)
 from .recurrent import GRU, LSTM
-from .passthrough import Dropout, Identity
 from .pooling import AvgPool2d, MaxPool2d
-from .reshape import Flatten
+from .reshape import Flatten, Reshape, Squeeze, Unflatten, Unsqueeze, View
 from .separable import SeparableConv2d
+from .split import Chunk, Split, Unbind
 from .tensors import Constant, Parameter
 from .upsample import Upsample
 from .registry import kinds, layer_class  # after the kinds above registered themselves
@@ -31,6 +34,9 @@ __all__ = [
     "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
     "Flatten", "Dropout", "Identity", "Upsample", "Add", "Mul", "Scale",
     "Cat", "Mean", "Pad2d", "Parameter", "Constant",
+    "Reshape", "View", "Permute", "Transpose", "Unflatten", "Squeeze", "Unsqueeze", "Expand", "Contiguous",
+    "Chunk", "Split", "Unbind", "Select", "Slice", "IndexSelect", "Roll", "Stack", "Pad",
+    "StochasticDepth", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
     "MatMul", "Bmm", "Baddbmm", "Addmm", "Einsum", "ScaledDotProductAttention", "MultiheadAttention",
     "LSTM", "GRU",
 ]

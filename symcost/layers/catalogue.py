@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import sympy
+
 from .. import layers as L
 from ..core.cost import Cost
 from ..core.errors import UnknownLayerError
@@ -46,6 +48,25 @@ _BUILDERS: dict[str, Callable[[], Example]] = {
     "Cat": lambda: Example(L.Cat(), (_MAP, _MAP)),
     "Mean": lambda: Example(L.Mean((2, 3)), (_MAP,)),
     "Pad2d": lambda: Example(L.Pad2d(P), (_MAP,)),
+    "Pad": lambda: Example(L.Pad((P, P, P, P)), (_MAP,)),
+    "Reshape": lambda: Example(L.Reshape((C, -1)), (_MAP,)),
+    "View": lambda: Example(L.View((-1,)), (_MAP,)),
+    "Permute": lambda: Example(L.Permute((0, 2, 3, 1)), (_MAP,)),
+    "Transpose": lambda: Example(L.Transpose(1, 2), (_MAP,)),
+    "Unflatten": lambda: Example(L.Unflatten(1, (symbol("g"), -1)), (Shape(symbol("g") * C, H, W),)),
+    "Squeeze": lambda: Example(L.Squeeze(2), (Shape(C, 1, W),)),
+    "Unsqueeze": lambda: Example(L.Unsqueeze(1), (_MAP,)),
+    "Expand": lambda: Example(L.Expand((C, H, W)), (Shape(C, 1, 1),)),
+    "Chunk": lambda: Example(L.Chunk(2, dim=1), (Shape(2 * C, H, W),)),
+    "Split": lambda: Example(L.Split((C, C_out), dim=1), (Shape(C + C_out, H, W),)),
+    "Unbind": lambda: Example(L.Unbind(dim=1), (Shape(3, H, W),)),
+    "Select": lambda: Example(L.Select(1, 0), (_MAP,)),
+    "Slice": lambda: Example(L.Slice(2, start=1, step=S), (_MAP,)),
+    "IndexSelect": lambda: Example(L.IndexSelect(1, K), (_MAP,)),
+    "Roll": lambda: Example(L.Roll((S, S), dims=(2, 3)), (_MAP,)),
+    "Stack": lambda: Example(L.Stack(dim=1), (_MAP, _MAP)),
+    "Dropout1d": lambda: Example(L.Dropout1d(), (Shape(C, symbol("L")),)),
+    "StochasticDepth": lambda: Example(L.StochasticDepth(sympy.Rational(1, 5), "row"), (_MAP,)),
     "Parameter": lambda: Example(L.Parameter((C, H, W)), ()),
     "Constant": lambda: Example(L.Constant((C, H, W), buffer=True), ()),
     "MatMul": lambda: Example(L.MatMul(), (Shape(symbol("L"), D_in), Shape(D_in, D_out))),
