@@ -95,12 +95,12 @@ def test_branches_on_different_grids_are_refused():
     assert report.rf.stride == (1, 1)
 
 
-def test_linear_without_flatten_is_an_error_naming_the_layer():
+def test_linear_feature_mismatch_is_an_error_naming_the_layer():
+    # Linear acts on the last entry of any shape (as torch); a wrong in_features is refused
     with pytest.raises(sc.ShapeError) as caught:
-        sc.Sequential(sc.Conv2d(8, 3), sc.Linear(10)).analyze(sc.Shape(3, 8, 8))
+        sc.Sequential(sc.Conv2d(8, 3), sc.Linear(10, in_features=8)).analyze(sc.Shape(3, 8, 8))
     assert str(caught.value) == (
-        'layer 1 "1" (Linear) on input (8, 6, 6): Linear: expects a vector (D,) or tokens (L, D), '
-        "got the feature map (8, 6, 6); add a Flatten before it"
+        'layer 1 "1" (Linear) on input (8, 6, 6): Linear: in_features is 8 but the input has 6 features'
     )
 
 

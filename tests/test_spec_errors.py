@@ -101,7 +101,7 @@ EXPECTED = {
         'layers[0]: concat "0.concat": branch outputs (8, 32, 32) and (8, 30, 30) differ outside the channels',
     "kernel_larger_than_input.yaml":
         'layers[0]: layer 0 "0" (Conv2d) on input (3, 4, 4): Conv2d: kernel_size does not fit in the padded input',
-    "linear_without_flatten.yaml": 'layers[1]: layer 1 "1" (Linear) on input (8, 6, 6): Linear: expects a vector',
+    "lstm_on_feature_map.yaml": 'layers[1]: layer 1 "1" (LSTM) on input (8, 6, 6): LSTM: expects a sequence (L, input_size)',
     # expressions that try to run code, or to be expensive
     "expr_import.yaml": "may only use integers, names, + - * / // ** and parentheses, not function calls",
     "expr_json_system.json": "not function calls",

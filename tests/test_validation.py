@@ -54,8 +54,8 @@ INVALID = [
     (lambda: sc.MaxPool2d(5).cost(sc.Shape(3, 4, 4)), sc.ShapeError,
      "MaxPool2d: kernel_size does not fit in the padded input height (input 4, padding 0, effective kernel 5): "
      "output height would be 0, must be >= 1"),
-    (lambda: sc.Linear(10).cost(sc.Shape(3, 4, 4)), sc.ShapeError,
-     "Linear: expects a vector (D,) or tokens (L, D), got the feature map (3, 4, 4); add a Flatten before it"),
+    (lambda: sc.Linear(10, in_features=5).cost(sc.Shape(3, 4, 4)), sc.ShapeError,
+     "Linear: in_features is 5 but the input has 4 features"),
     (lambda: sc.Linear(0), sc.InvalidArgumentError, "Linear: out_features must be a positive integer, got 0"),
     (lambda: sc.BatchNorm2d(4).cost(sc.Shape(3, 4, 4)), sc.ShapeError,
      "BatchNorm2d: num_features is 4 but the input has 3 channels"),

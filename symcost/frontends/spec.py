@@ -59,6 +59,8 @@ CONTAINERS = {"sequential": ("layers",), "residual": ("body", "shortcut", "join"
 #: Arguments whose value may be one of these words rather than a number.
 WORDS = {"padding": ("same", "valid"), "mode": ("nearest", "bilinear", "constant", "reflect", "replicate", "circular",
                                              "row", "batch", "sum", "mean", "max"), "approximate": ("none", "tanh")}
+#: Arguments whose value is text, taken as written (the layer parses and checks it).
+TEXT = {"equation"}
 #: torch.nn arguments that change no count; accepted and ignored.
 IGNORED = {"inplace", "eps", "momentum"}
 
@@ -310,6 +312,8 @@ class _Builder:
 
     # -- values ----------------------------------------------------------------
     def argument(self, value: object, path: str, argument: str) -> object:
+        if argument in TEXT:
+            return self.text(value, path)
         if isinstance(value, list) and argument in SEQUENCES:
             if not 1 <= len(value) <= 32 or any(isinstance(v, (list, dict)) for v in value):
                 raise self.fail(path, f"must be a flat list of 1 to 32 values, got {len(value)} values")

@@ -2,23 +2,27 @@
 ``catalogue`` holds one worked example per kind for `symcost layers` and `symcost explain`."""
 
 from .activations import GELU, Hardsigmoid, Hardswish, LeakyReLU, ReLU, ReLU6, SiLU, Sigmoid, Tanh
+from .attention import MultiheadAttention, ScaledDotProductAttention
 from .adaptive_pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d
 from .base import Layer
 from .batchnorm import BatchNorm2d
 from .cat import Cat, Stack
 from .conv import Conv2d
 from .conv_transpose import ConvTranspose2d
+from .einsum import Einsum
 from .elementwise import Add, Mul, Scale
 from .elementwise_math import Abs, Clamp, Erf, Exp, Log, MaskedFill, Neg, Pow, Rsqrt, Sqrt, Where
 from .embedding import Embedding, EmbeddingBag
 from .gated import GLU, SwiGLU
 from .linear import Linear
+from .matmul import Addmm, Baddbmm, Bmm, MatMul
 from .mean import Mean
 from .normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LayerNorm, RMSNorm
 from .padding import Pad, Pad2d
 from .layout import Contiguous, Expand, IndexSelect, Permute, Roll, Select, Slice, Transpose
 from .passthrough import (AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout, Identity,
                           StochasticDepth)
+from .recurrent import GRU, LSTM
 from .pooling import AvgPool2d, MaxPool2d
 from .reshape import Flatten, Reshape, Squeeze, Unflatten, Unsqueeze, View
 from .separable import SeparableConv2d
@@ -43,4 +47,6 @@ __all__ = [
     "Reshape", "View", "Permute", "Transpose", "Unflatten", "Squeeze", "Unsqueeze", "Expand", "Contiguous",
     "Chunk", "Split", "Unbind", "Select", "Slice", "IndexSelect", "Roll", "Stack", "Pad",
     "StochasticDepth", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
+    "MatMul", "Bmm", "Baddbmm", "Addmm", "Einsum", "ScaledDotProductAttention", "MultiheadAttention",
+    "LSTM", "GRU",
 ]

@@ -31,8 +31,8 @@ class Layer(Displayable):
     #: how the layer was called when imported from torch: "module", "function", "method" or "operator"
     origin: str = field(default="module", kw_only=True, compare=False, repr=False)
 
-    #: how many input tensors the layer takes (``None``: two or more)
-    arity: ClassVar[int | None] = 1
+    #: how many input tensors the layer takes (``None``: two or more; a tuple: any of those counts)
+    arity: ClassVar[int | None | tuple[int, ...]] = 1
     #: with ``arity = None``, the fewest inputs the layer takes (``Cat`` and ``Stack`` take one)
     min_inputs: ClassVar[int] = 2
 
@@ -71,7 +71,11 @@ class Layer(Displayable):
         if self.arity is None and len(inputs) < self.min_inputs:
             fewest = "two" if self.min_inputs == 2 else str(self.min_inputs)
             raise ShapeError(f"{self.label}: takes {fewest} or more input shapes, got {len(inputs)}")
-        if self.arity is not None and len(inputs) != self.arity:
+        if isinstance(self.arity, tuple):
+            if len(inputs) not in self.arity:
+                counts = " or ".join(str(n) for n in self.arity)
+                raise ShapeError(f"{self.label}: takes {counts} input shape(s), got {len(inputs)}")
+        elif self.arity is not None and len(inputs) != self.arity:
             raise ShapeError(f"{self.label}: takes {self.arity} input shape(s), got {len(inputs)}")
         cost = self._cost(*inputs)
         return cost if cost.layer is not None else replace(cost, layer=self)

@@ -90,6 +90,21 @@ _BUILDERS: dict[str, Callable[[], Example]] = {
     "Amin": lambda: Example(L.Amin((2, 3)), (_MAP,)),
     "GLU": lambda: Example(L.GLU(), (Shape(_SEQ, 2 * D),)),
     "SwiGLU": lambda: Example(L.SwiGLU(), (Shape(_SEQ, 2 * D),)),
+    "MatMul": lambda: Example(L.MatMul(), (Shape(symbol("L"), D_in), Shape(D_in, D_out))),
+    "Bmm": lambda: Example(L.Bmm(), (Shape(C, symbol("n"), symbol("k")), Shape(C, symbol("k"), symbol("m")))),
+    "Baddbmm": lambda: Example(L.Baddbmm(beta=1, alpha=2), (Shape(C, symbol("n"), symbol("m")),
+                                                            Shape(C, symbol("n"), symbol("k")),
+                                                            Shape(C, symbol("k"), symbol("m")))),
+    "Addmm": lambda: Example(L.Addmm(), (Shape(D_out), Shape(symbol("L"), D_in), Shape(D_in, D_out))),
+    "Einsum": lambda: Example(L.Einsum("bij,bjk->bik"), (Shape(C, symbol("i"), symbol("j")),
+                                                          Shape(C, symbol("j"), symbol("k")))),
+    "ScaledDotProductAttention": lambda: Example(
+        L.ScaledDotProductAttention(is_causal=True),
+        (Shape(symbol("h"), symbol("T"), symbol("d")),) * 3),
+    "MultiheadAttention": lambda: Example(
+        L.MultiheadAttention(symbol("d_model"), symbol("n_head")), (Shape(symbol("T"), symbol("d_model")),)),
+    "LSTM": lambda: Example(L.LSTM(D_in, symbol("d_h")), (Shape(symbol("L"), D_in),)),
+    "GRU": lambda: Example(L.GRU(D_in, symbol("d_h")), (Shape(symbol("L"), D_in),)),
 }
 
 

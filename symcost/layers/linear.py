@@ -1,8 +1,8 @@
 """Linear: a fully connected layer, as torch.nn.Linear.
 
-Takes a vector ``(D_in,)`` or tokens ``(L, D_in)``; a ``(C, H, W)`` map needs
-a Flatten first. Per output: ``D_in`` multiplies and ``D_in - 1`` adds, plus a
-bias add, so exact FLOPs are ``(2*D_in - 1)*D_out``, or ``2*D_in*D_out``
+Acts on the last entry of any shape ``(..., D_in) -> (..., D_out)``, as
+torch.nn.Linear does: a vector, tokens ``(L, D_in)``, or every row of a map.
+Per output: ``D_in`` multiplies and ``D_in - 1`` adds, plus a bias add, so exact FLOPs are ``(2*D_in - 1)*D_out``, or ``2*D_in*D_out``
 with bias (seed 000)::
 
     >>> import symcost as sc
@@ -43,11 +43,8 @@ class Linear(Layer):
             )
 
     def _cost(self, shape: Shape) -> Cost:
-        if shape.rank == 3:
-            raise ShapeError(
-                f"{self.label}: expects a vector (D,) or tokens (L, D), got the feature map {shape}; "
-                "add a Flatten before it"
-            )
+        if shape.rank == 0:
+            raise ShapeError(f"{self.label}: expects an input with a feature entry (..., D), got the scalar {shape}")
         d_in, out = shape.dims[-1], self.out_features
         if self.in_features is not None and arg.refuted(sympy.Eq(self.in_features, d_in)):
             raise ShapeError(f"{self.label}: in_features is {self.in_features} but the input has {d_in} features")
