@@ -18,7 +18,6 @@ difference.
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
 import pytest
 import sympy
@@ -28,9 +27,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import note as _note
 from hypothesis.errors import InvalidArgument
 from hypothesis import strategies as st
-from torch.utils.flop_counter import FlopCounterMode, flop_registry, register_flop_formula, sdpa_flop_count
+from torch.utils.flop_counter import FlopCounterMode
 
 import brute_force as bf
+from flop_counting import cpu_flash_counted, flop_macs
 import symcost as sc
 from symcost.symbols import symbol
 
@@ -102,33 +102,6 @@ def check(make, fn, shapes, values: tuple[int, ...], **arguments) -> tuple[bf.Re
     general = make(symbolic).cost(*(sc.Shape(*(symbolic(d) for d in s)) for s in shapes))
     compare(general.subs(sizes_of(*values, *(d for s in shapes for d in s))), run)
     return run, cost
-
-
-def flop_macs(fn, *args) -> int:
-    with FlopCounterMode(display=False) as mode:
-        fn(*args)
-    total = mode.get_total_flops()
-    assert total % 2 == 0
-    return total // 2
-
-
-def cpu_flash_flop(query, key, value, *args, out_shape=None, **kwargs) -> int:
-    """torch's formula for the GPU flash kernel, applied to the CPU flash kernel's shapes."""
-    return sdpa_flop_count(query, key, value)
-
-
-@contextmanager
-def cpu_flash_counted():
-    """FlopCounterMode counts 0 for CPU scaled_dot_product_attention; register the flash formula meanwhile."""
-    target = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu
-    added = target not in flop_registry
-    if added:
-        register_flop_formula(target)(cpu_flash_flop)
-    try:
-        yield
-    finally:
-        if added:
-            flop_registry.pop(target, None)
 
 
 def dims(shape) -> tuple[int, ...]:

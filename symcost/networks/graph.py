@@ -94,6 +94,11 @@ class Node:
 
     def __post_init__(self) -> None:
         inputs = (self.inputs,) if isinstance(self.inputs, str) else tuple(self.inputs)
+        for ref in inputs:
+            if not (isinstance(ref, str) or (isinstance(ref, (tuple, list)) and len(ref) == 2
+                                              and isinstance(ref[0], str) and isinstance(ref[1], int))):
+                raise ArgumentTypeError(f'Graph node "{self.name}": an input must be a node\'s name or '
+                                        f'(name, output index), got {ref!r}')
         object.__setattr__(self, "inputs", tuple(i if isinstance(i, str) else tuple(i) for i in inputs))
         object.__setattr__(self, "dims", tuple(self.dims))
 
