@@ -267,3 +267,20 @@ def test_block_closed_forms_read_as_by_hand():
     assert (rep.total.params - (12 * d**2 + 13 * d)).expand() == 0
     assert (rep.total.ops.attn_macs - 2 * L**2 * d).expand() == 0
     assert (rep.total.macs - (12 * L * d**2 + 2 * L**2 * d)).expand() == 0
+
+
+def test_causal_attention_is_a_convention_choice():
+    """One GPT-2 block, three readings of its causal attention, each a rule of a convention (data):
+    ``exact`` counts the triangle the kernel executes, ``flops2`` the full square (FlopCounterMode),
+    and a Kaplan-style convention half the square."""
+    rep = gpt2_block().analyze(sc.Shape(L, d))
+    ops = rep.total.ops
+    assert (ops.attn_macs - 2 * L**2 * d).expand() == 0  # Q K^T and scores x V, full square
+    assert (ops.masked_macs - L * (L - 1) * d).expand() == 0  # the strict upper triangle of both products
+    assert (rep.total.flops("flops2") - 2 * rep.total.macs).expand() == 0
+    half = sc.Convention("half-causal", {"macs": 2, "attn_macs": -1})
+    assert (rep.total.flops(half) - (24 * L * d**2 + 2 * L**2 * d)).expand() == 0
+    # exact: the executed scores are L(L+1)/2 per head; at L = 4, 2 heads of 3, the scores' products alone
+    numbers = rep.subs(L=4, n_head=2, d_head=3)
+    attn = next(row for row in numbers.rows if row.kind == "ScaledDotProductAttention")
+    assert attn.cost.ops.macs - attn.cost.ops.masked_macs == 2 * 2 * 10 * 3  # 2 products, 2 heads, 10 scores, e = 3
