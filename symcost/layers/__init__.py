@@ -2,18 +2,20 @@
 ``catalogue`` holds one worked example per kind for `symcost layers` and `symcost explain`."""
 
 from .activations import GELU, Hardsigmoid, Hardswish, LeakyReLU, ReLU, ReLU6, SiLU, Sigmoid, Tanh
-from .adaptive_pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d
+from .adaptive_pooling import (
+    AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d,
+)
 from .base import Layer
-from .batchnorm import BatchNorm2d
+from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .cat import Cat
-from .conv import Conv2d
-from .conv_transpose import ConvTranspose2d
+from .conv import Conv1d, Conv2d, Conv3d
+from .conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .elementwise import Add, Mul, Scale
 from .linear import Linear
 from .mean import Mean
 from .padding import Pad2d
 from .passthrough import Dropout, Identity
-from .pooling import AvgPool2d, MaxPool2d
+from .pooling import AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d
 from .reshape import Flatten
 from .separable import SeparableConv2d
 from .tensors import Constant, Parameter
@@ -22,9 +24,12 @@ from .registry import kinds, layer_class  # after the kinds above registered the
 
 __all__ = [
     "Layer",
-    "Conv2d", "ConvTranspose2d", "SeparableConv2d", "Linear", "BatchNorm2d",
+    "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "SeparableConv2d",
+    "Linear", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
     "ReLU", "ReLU6", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardswish", "Hardsigmoid",
-    "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
+    "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
     "Flatten", "Dropout", "Identity", "Upsample", "Add", "Mul", "Scale",
     "Cat", "Mean", "Pad2d", "Parameter", "Constant",
 ]

@@ -15,7 +15,7 @@ from ..core.cost import Cost
 from ..core.errors import UnknownLayerError
 from .registry import kinds, layer_class
 from ..core.shape import Shape
-from ..core.symbols import C, C_in, C_out, D_in, D_out, H, K, P, S, W, symbol
+from ..core.symbols import C, C_in, C_out, D_in, D_out, H, K, L as L_, P, S, W, symbol
 
 
 @dataclass(frozen=True)
@@ -30,15 +30,32 @@ class Example:
 
 
 _MAP_IN, _MAP = Shape(C_in, H, W), Shape(C, H, W)
+_T = symbol("T")  # frames of a clip
+_SEQ_IN, _SEQ = Shape(C_in, L_), Shape(C, L_)
+_CLIP_IN, _CLIP = Shape(C_in, _T, H, W), Shape(C, _T, H, W)
 _BUILDERS: dict[str, Callable[[], Example]] = {
+    "Conv1d": lambda: Example(L.Conv1d(C_out, K, stride=S, padding=P), (_SEQ_IN,)),
     "Conv2d": lambda: Example(L.Conv2d(C_out, K, stride=S, padding=P), (_MAP_IN,)),
+    "Conv3d": lambda: Example(L.Conv3d(C_out, K, stride=S, padding=P), (_CLIP_IN,)),
+    "ConvTranspose1d": lambda: Example(L.ConvTranspose1d(C_out, K, stride=S, padding=P), (_SEQ_IN,)),
     "ConvTranspose2d": lambda: Example(L.ConvTranspose2d(C_out, K, stride=S, padding=P), (_MAP_IN,)),
+    "ConvTranspose3d": lambda: Example(L.ConvTranspose3d(C_out, K, stride=S, padding=P), (_CLIP_IN,)),
     "SeparableConv2d": lambda: Example(L.SeparableConv2d(C_out, K, stride=S, padding=P), (_MAP_IN,)),
     "Linear": lambda: Example(L.Linear(D_out), (Shape(D_in),)),
+    "BatchNorm1d": lambda: Example(L.BatchNorm1d(), (_SEQ,)),
+    "BatchNorm3d": lambda: Example(L.BatchNorm3d(), (_CLIP,)),
+    "MaxPool1d": lambda: Example(L.MaxPool1d(K, stride=S, padding=P), (_SEQ,)),
     "MaxPool2d": lambda: Example(L.MaxPool2d(K, stride=S, padding=P), (_MAP,)),
+    "MaxPool3d": lambda: Example(L.MaxPool3d(K, stride=S, padding=P), (_CLIP,)),
+    "AvgPool1d": lambda: Example(L.AvgPool1d(K, stride=S, padding=P), (_SEQ,)),
     "AvgPool2d": lambda: Example(L.AvgPool2d(K, stride=S, padding=P), (_MAP,)),
+    "AvgPool3d": lambda: Example(L.AvgPool3d(K, stride=S, padding=P), (_CLIP,)),
+    "AdaptiveAvgPool1d": lambda: Example(L.AdaptiveAvgPool1d(1), (_SEQ,)),
     "AdaptiveAvgPool2d": lambda: Example(L.AdaptiveAvgPool2d(1), (_MAP,)),
+    "AdaptiveAvgPool3d": lambda: Example(L.AdaptiveAvgPool3d(1), (_CLIP,)),
+    "AdaptiveMaxPool1d": lambda: Example(L.AdaptiveMaxPool1d(1), (_SEQ,)),
     "AdaptiveMaxPool2d": lambda: Example(L.AdaptiveMaxPool2d(1), (_MAP,)),
+    "AdaptiveMaxPool3d": lambda: Example(L.AdaptiveMaxPool3d(1), (_CLIP,)),
     "Upsample": lambda: Example(L.Upsample(scale_factor=symbol("s"), mode="bilinear"), (_MAP,)),
     "Add": lambda: Example(L.Add(), (_MAP, _MAP)),
     "Mul": lambda: Example(L.Mul(), (_MAP, _MAP)),
