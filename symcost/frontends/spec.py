@@ -34,6 +34,7 @@ import sympy
 import yaml
 
 from ..core import symbols as sym
+from ..core.shape import MAX_RANK
 from ..networks.containers import Concat, Model, Repeat, Residual, Sequential
 from ..core.errors import SpecError, SymcostError, UnknownLayerError, did_you_mean
 from ..core.expressions import ExpressionError, parse
@@ -172,8 +173,9 @@ class _Builder:
                 raise self.fail(where, str(err)) from None
 
     def input_shape(self, value: object) -> Shape:
-        if not isinstance(value, list) or not 1 <= len(value) <= 3:
-            raise self.fail("input", f"must be a list of 1 to 3 sizes such as [3, H, W], got {_kind_of(value)}")
+        if not isinstance(value, list) or not 1 <= len(value) <= MAX_RANK:
+            raise self.fail("input", f"must be a list of 1 to {MAX_RANK} sizes such as [3, H, W], "
+                            f"got {_kind_of(value)}")
         dims = [self.value(v, f"input[{i}]", "size") for i, v in enumerate(value)]
         try:
             return Shape(*dims)
@@ -268,8 +270,8 @@ class _Builder:
     # -- values ----------------------------------------------------------------
     def argument(self, value: object, path: str, argument: str) -> object:
         if isinstance(value, list):
-            if len(value) != 2:
-                raise self.fail(path, f"must be one value or a (height, width) pair, got {len(value)} values")
+            if len(value) > MAX_RANK:  # the layer checks the length it takes (a pair, a triple...)
+                raise self.fail(path, f"must be one value or a list of at most {MAX_RANK}, got {len(value)} values")
             return tuple(None if v is None else self.argument(v, path, argument) for v in value)
         if isinstance(value, str) and value in WORDS.get(argument, ()):
             return value

@@ -61,7 +61,7 @@ class _AdaptivePoolNd(Layer):
 
     def __post_init__(self) -> None:
         value, label = self.output_size, self.label
-        if isinstance(value, (tuple, list)) and len(value) == self.nd:  # None keeps that axis's input size
+        if isinstance(value, (tuple, list)) and len(value) == self.nd > 1:  # None keeps that axis's input size
             sizes = tuple(None if v is None else arg.positive_int(v, layer=label, argument="output_size")
                           for v in value)
         else:

@@ -25,7 +25,7 @@ import sympy
 from ..core import arguments as arg
 from ..core.cost import Cost
 from ..core.counts import OpCounts, RFStep
-from ..core.errors import InvalidArgumentError
+from ..core.errors import InvalidArgumentError, ShapeError
 from ..core.geometry import check_output_fits, effective_kernel, window_out_size
 from .registry import register
 from ..core.shape import Shape
@@ -39,6 +39,8 @@ class _PoolNd(Layer):
 
     nd: ClassVar[int] = 2
     has_dilation: ClassVar[bool] = True
+    #: torch's avg_pool3d also wants the unpadded input to hold the kernel on every axis
+    kernel_within_input: ClassVar[bool] = False
 
     def _check_arguments(self) -> None:
         label, nd = self.label, self.nd
@@ -63,6 +65,9 @@ class _PoolNd(Layer):
         for axis, size, k, s, p, d in zip(
             arg.AXES[self.nd], spatial, self.kernel_size, self.stride, self.padding, self.dilation
         ):
+            if self.kernel_within_input and arg.proven(size < k):
+                raise ShapeError(f"{self.label}: kernel_size {k} is larger than the input {axis} {size}; torch's "
+                                 "avg_pool3d needs the unpadded input to hold the kernel")
             o = window_out_size(size, k, s, d, 2 * p, ceil_mode=self.ceil_mode, pad_left=p)
             check_output_fits(o, label=self.label, axis=axis,
                               detail=f"input {size}, padding {2 * p}, effective kernel {effective_kernel(k, d)}")
@@ -188,3 +193,4 @@ class AvgPool3d(_AvgPoolNd):
     divisor_override: object = None
 
     nd = 3
+    kernel_within_input = True
