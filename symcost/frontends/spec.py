@@ -35,6 +35,7 @@ import yaml
 
 from ..core import symbols as sym
 from ..core.shape import MAX_RANK
+from ..layers.upsample import MODES as UPSAMPLE_MODES
 from ..networks.containers import Concat, Model, Repeat, Residual, Sequential
 from ..core.errors import SpecError, SymcostError, UnknownLayerError, did_you_mean
 from ..core.expressions import ExpressionError, parse
@@ -54,7 +55,7 @@ TOP_LEVEL = ("name", "input", "symbols", "layers")
 CONTAINERS = {"sequential": ("layers",), "residual": ("body", "shortcut", "join"),
               "concat": ("branches", "pad", "join"), "repeat": ("times", "body")}
 #: Arguments whose value may be one of these words rather than a number.
-WORDS = {"padding": ("same", "valid"), "mode": ("nearest", "bilinear"), "approximate": ("none", "tanh")}
+WORDS = {"padding": ("same", "valid"), "mode": UPSAMPLE_MODES, "approximate": ("none", "tanh")}
 #: torch.nn arguments that change no count; accepted and ignored.
 IGNORED = {"inplace", "eps", "momentum"}
 

@@ -36,7 +36,7 @@ from .base import Layer
 #: Interpolating modes: (spatial axes, taps per axis).
 _INTERPOLATING = {"linear": (1, 2), "bilinear": (2, 2), "bicubic": (2, 4), "trilinear": (3, 2)}
 _NEAREST = ("nearest", "nearest-exact")
-_MODES = _NEAREST + tuple(_INTERPOLATING)
+MODES = _NEAREST + tuple(_INTERPOLATING)
 #: The spatial ranks nearest resampling takes (torch: 3-D to 5-D batched inputs).
 _NEAREST_RANKS = (1, 2, 3)
 
@@ -58,7 +58,7 @@ class Upsample(Layer):
 
     def __post_init__(self) -> None:
         label = self.label
-        arg.choice(self.mode, _MODES, layer=label, argument="mode")
+        arg.choice(self.mode, MODES, layer=label, argument="mode")
         if (self.size is None) == (self.scale_factor is None):
             raise InvalidArgumentError(label, "size or scale_factor", "must be set, exactly one of them",
                                        (self.size, self.scale_factor))
