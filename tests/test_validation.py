@@ -91,7 +91,7 @@ def test_errors_are_also_builtin_errors():
     with pytest.raises(ValueError):
         sc.Conv2d(8, 3, stride=0)
     with pytest.raises(KeyError):
-        sc.layer_class("conv3d")
+        sc.layer_class("conv4d")
     with pytest.raises(TypeError):
         sc.Conv2d(8, 2.5)
 
@@ -128,8 +128,8 @@ def test_floats_never_enter_a_formula():
 
 def test_unknown_kind_lists_known_kinds():
     with pytest.raises(sc.UnknownLayerError) as caught:
-        sc.layer_class("conv3d")
+        sc.layer_class("conv4d")
     message = str(caught.value)
-    assert message.startswith("unknown layer kind 'conv3d'; known kinds: ")
+    assert message.startswith("unknown layer kind 'conv4d'; known kinds: ")
     for kind in ("Conv2d", "ConvTranspose2d", "ReLU", "Upsample"):
         assert kind in message
