@@ -474,3 +474,17 @@ def test_from_torch_reads_the_nd_modules():
     assert tuple(report.rows[-1].cost.out_shape) == torch_forward_shape(one_d, (2, 40))
     assert report.total.params == sum(p.numel() for p in one_d.parameters())
     assert report.total.macs == macs_of(one_d, (2, 40))
+
+
+def test_adaptive_bins_of_huge_numbers_are_closed_forms():
+    """Coverage and widest bin of numeric sizes without a loop over the bins (a billion bins returns at once),
+    equal to torch's bins enumerated one by one."""
+    for size in range(1, 30):
+        for bins in range(1, 34):
+            lengths = [-(-(i + 1) * size // bins) - (i * size // bins) for i in range(bins)]
+            layer = sc.AdaptiveMaxPool1d(bins).cost(sc.Shape(1, size))
+            assert layer.ops.cmp == sum(lengths) - bins
+            assert layer.rf[0].kernel == (max(lengths),)
+    huge = sc.AdaptiveAvgPool3d((10**9, 1, 1)).cost(sc.Shape(1, 10**9 + 1, 2, 2))
+    assert huge.ops.add == (2 * 10**9 + 1 - 1) * 4 - 10**9
+    assert huge.rf[0].kernel[0] == 2

@@ -37,7 +37,9 @@ def bin_coverage(size: sympy.Expr, bins: sympy.Expr) -> sympy.Expr:
     """Input positions read along one axis, summed over the ``bins`` windows."""
     if bins == 1 or size == bins:
         return size
-    if size.is_Integer and bins.is_Integer or bins.is_Integer and bins <= _EXPLICIT_BINS:
+    if size.is_Integer and bins.is_Integer:  # closed form: the bins overlap by gcd-spaced steps
+        return size + bins - sympy.igcd(size, bins)
+    if bins.is_Integer and bins <= _EXPLICIT_BINS:
         terms = [sympy.ceiling((i + 1) * size / bins) - sympy.floor(i * size / bins) for i in range(int(bins))]
         return sympy.Add(*terms)
     i = sympy.Dummy("i", integer=True, nonnegative=True)
@@ -47,7 +49,10 @@ def bin_coverage(size: sympy.Expr, bins: sympy.Expr) -> sympy.Expr:
 def widest_bin(size: sympy.Expr, bins: sympy.Expr) -> sympy.Expr:
     """The longest window: exact for numbers, ``ceil(I/O)`` (exact when O divides I) otherwise."""
     if size.is_Integer and bins.is_Integer:
-        return max(sympy.ceiling((i + 1) * size / bins) - sympy.floor(i * size / bins) for i in range(int(bins)))
+        # a bin is ceil(I/O) long, or one more when some bin starts at a fraction past 1 - frac(I/O):
+        # the starts' fractions reach (O - gcd)/O, so that happens exactly when I mod O > gcd(I, O)
+        longer = size % bins > sympy.igcd(size, bins)
+        return sympy.ceiling(size / bins) + (1 if longer else 0)
     return sympy.ceiling(size / bins)
 
 
