@@ -128,8 +128,8 @@ def test_floats_never_enter_a_formula():
 
 def test_unknown_kind_lists_known_kinds():
     with pytest.raises(sc.UnknownLayerError) as caught:
-        sc.layer_class("conv4d")
+        sc.layer_class("widget")
     message = str(caught.value)
-    assert message.startswith("unknown layer kind 'conv4d'; known kinds: ")
+    assert message.startswith("unknown layer kind 'widget'; known kinds: ")
     for kind in ("Conv2d", "ConvTranspose2d", "ReLU", "Upsample"):
         assert kind in message
