@@ -34,10 +34,11 @@ from .core.errors import SymcostError, did_you_mean, with_context
 from .core.evaluate import substitute
 from .core.expressions import parse
 from .networks.floors import FLOOR_MODES
+from .networks.validity import check_grid
 from .layers.base import Layer
 from .core.shape import Shape
 from .core.symbols import known
-from .analysis.sweep import sweep
+from .analysis.sweep import MAX_POINTS, check_points, sweep
 from .printing.text import report_table, table
 from .printing.json_view import quantity, report_view
 
@@ -192,7 +193,7 @@ def parse_range(item: str, text: str) -> list[int]:
         start, stop, step = (int(p) for p in (*parts, 1)[:3])
         if step < 1 or stop < start:
             raise UsageError(f"--set {item!r}: a range needs STEP >= 1 and STOP >= START")
-        values = list(range(start, stop + 1, step))
+        values = range(start, stop + 1, step)  # lazy: its length is checked before anything is built
     else:
         values = [parse(p, {}) for p in text.split(",")]
         if not all(v.is_Integer for v in values):
@@ -293,7 +294,13 @@ def compare_command(args: argparse.Namespace) -> str:
     for text in (args.a, args.b):
         if "(" in text and not _is_model_call(text):
             shape = parse_input(args.input if args.input is not None else "C_in,H,W")
-            expr = metric_of(parse_layer(text), args.metric, shape, args.convention)
+            cost = parse_layer(text).cost(shape)
+            try:  # the numbers must keep the layer's rules, as in report
+                if values:
+                    cost.subs(values)
+            except SymcostError as err:
+                raise with_context(err, text) from None
+            expr = metric_of(cost, args.metric, convention=args.convention)
             symbols = {s.name for s in expr.free_symbols}
         else:
             model, label = load_model(text)
@@ -311,7 +318,7 @@ def compare_command(args: argparse.Namespace) -> str:
     check_settings(values, symbols_a | symbols_b, "neither A nor B")
     a, b = substitute(a, values), substitute(b, values)
     result = {"a": name_a, "b": name_b, "metric": args.metric, "convention": args.convention,
-              "a_cost": quantity(a), "b_cost": quantity(b), "ratio": quantity(ratio(a, b))}
+              "a_cost": quantity(a), "b_cost": quantity(b), "ratio": quantity(ratio(a, b, args.metric))}
     if args.break_even:
         symbol = known().get(args.break_even)
         if symbol is None:
@@ -322,7 +329,7 @@ def compare_command(args: argparse.Namespace) -> str:
         return json.dumps(result, indent=2)
     lines = [f"A  {name_a}", f"   {args.metric} = {_cell(result['a_cost'], a)}",
              f"B  {name_b}", f"   {args.metric} = {_cell(result['b_cost'], b)}",
-             f"ratio A/B = {_cell(result['ratio'], ratio(a, b))}"]
+             f"ratio A/B = {_cell(result['ratio'], ratio(a, b, args.metric))}"]
     if "break_even" in result:
         shown = ", ".join(formula(s) for s in break_even(a, b, known()[args.break_even])) or "none"
         lines.append(f"break-even {args.break_even} = {shown}")
@@ -342,6 +349,7 @@ def _cell(q: dict, expr: sympy.Expr) -> str:
 def sweep_command(args: argparse.Namespace) -> str:
     model, label = load_model(args.model)
     groups = parse_groups(args.set, ranges=True)
+    check_points({" = ".join(names): values for names, values in groups}, args.max_points)
     if not groups:
         raise UsageError("sweep needs at least one --set NAME=START:STOP[:STEP]")
     if args.plot is not None and not args.plot.lower().endswith(PLOT_SUFFIXES):
@@ -364,9 +372,12 @@ def sweep_command(args: argparse.Namespace) -> str:
     if unused:
         raise UsageError(f"sweep: the {args.metric} of {report.model} do not depend on {', '.join(unused)}; "
                          f"sweep only symbols the {args.metric} depend on")
-    for index in range(len(groups)):  # refuse values that break a layer's rules or the floor mode, before sweeping
-        _check_axis(report, groups, index, label)
-    result = sweep(expr, exact=True, progress=args.progress or None, **{n: v for n, v in axes.items()})
+    try:  # every layer's rules, at every point
+        check_grid(report, {tuple(names): values for names, values in groups})
+    except SymcostError as err:
+        raise _from_file(err, label) from None
+    result = sweep(expr, exact=True, progress=args.progress or None, max_points=args.max_points,
+                   **{n: v for n, v in axes.items()})
     labels = [" = ".join(names) for names, _ in groups]
     rows = [[*(str(point[n]) for n in axes), str(value)] for point, value in result.rows()]
     if args.plot:
@@ -382,26 +393,6 @@ def sweep_command(args: argparse.Namespace) -> str:
     lines = table(header, shown_rows, right=set(header))
     return "\n".join([f"{report.model}: {args.metric} over {len(rows):,} points", lines[0],
                       "-" * len(lines[0]), *lines[1:]])
-
-
-def _check_axis(report: object, groups: list, index: int, label: str) -> None:
-    """Each value of one ``--set`` (the other ``--set`` at their first value) against the floor mode and
-    every layer's output shape (positive integers); a broken rule is reported by Report.subs, naming the layer."""
-    shapes = list(dict.fromkeys(row.cost.out_shape for row in report.rows))
-    others = {name: values[0] for i, (names, values) in enumerate(groups) if i != index for name in names}
-    names, values = groups[index]
-    for value in values:
-        point = {**others, **{name: value for name in names}}
-        try:
-            report.check_assumptions(point)
-            for shape in shapes:
-                shape.subs(point)
-        except SymcostError as err:
-            try:
-                report.subs(point)
-            except SymcostError as located:
-                err = located
-            raise _from_file(err, label) from None
 
 
 def _plot(path: str, labels: list[str], rows: list[list[str]], metric: str, model: str) -> None:
@@ -571,6 +562,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_.add_argument("--units", action="store_true")
     sweep_.add_argument("--plot", metavar="PNG", help="also plot to PNG (needs matplotlib)")
     sweep_.add_argument("--progress", action="store_true", help="show progress on stderr")
+    sweep_.add_argument("--max-points", type=int, default=MAX_POINTS, metavar="N",
+                        help=f"refuse grids of more than N points (default {MAX_POINTS:,})")
     sweep_.add_argument("-o", "--output", metavar="FILE")
 
     zoo_ = sub.add_parser("zoo", help="the built-in models")

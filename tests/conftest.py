@@ -2,6 +2,15 @@
 
 import importlib.util
 
+import torchvision_shim
+
+# torchvision's compiled ops do not load on every torch build (here: a CUDA torchvision wheel on a
+# CPU torch), which makes `import torchvision` / `import timm` raise; torchvision_shim.py explains
+# the fix.  Set up here, before any test module is imported, it applies on the first
+# `import torchvision` (so sessions that never import torchvision do not import torch); a no-op
+# where torch or torchvision is absent.
+torchvision_shim.install_on_import()
+
 # torch_models.py defines reference networks in torch.nn for the zoo tests.
 collect_ignore = [] if importlib.util.find_spec("torch") else ["torch_models.py", "peer_runners.py"]
 

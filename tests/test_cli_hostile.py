@@ -75,7 +75,7 @@ CASES = {
                                "{tmp}/nowhere/x.png"], 2, "cannot write: No such file"),
     # sweeps that used to raise ZeroDivisionError / TypeError
     "sweep stride through 0": (["sweep", "{div.yaml}", "--set", "n=0:2", "--set", "H=W=32"], 2,
-                               "Conv2d: with H=32, W=32, n=0"),
+                               "Conv2d: stride must be a positive integer, got 0"),
     # adaptive bins of 32 in 3: 11, 12, 11 rows and columns -> 3*34*34 = 3,468 FLOPs
     "sweep adaptive output size": (["sweep", "{adapt.yaml}", "--set", "n=3", "--set", "H=W=32",
                                     "--metric", "flops", "--format", "csv"], 0, "3,32,3468"),

@@ -49,6 +49,30 @@ CASES = [
 ]
 
 
+def torchvision_model(name, **kwargs):
+    """A factory for torchvision.models.<name>(weights=None): the real model, so the twins cannot drift.
+
+    Skips the case where torchvision is not installed (conftest's torchvision_shim makes it importable
+    where its compiled ops do not load). Never downloads weights.
+    """
+    def make():
+        models = pytest.importorskip("torchvision.models")
+        return getattr(models, name)(weights=None, **kwargs).eval()
+    return make
+
+
+# The same peers on torchvision's own models, against the zoo (torchinfo counts these exactly as the twins).
+CASES += [
+    (f"torchvision-{name}-{'x'.join(map(str, shape[1:])) if shape[1] != shape[2] else shape[1]}",
+     torchvision_model(name), getattr(sc.zoo, name), shape)
+    for name in ("resnet18", "resnet50", "mobilenet_v2") for shape in ((3, 224, 224), (3, 193, 161))
+] + [
+    # not in the zoo: converted from torchvision's model itself (SE blocks, Hardswish, Hardsigmoid)
+    ("torchvision-from_torch-mobilenet_v3_large-224", torchvision_model("mobilenet_v3_large"),
+     lambda: sc.from_torch(torchvision_model("mobilenet_v3_large")()), (3, 224, 224)),
+]
+
+
 # -- where the tools are wrong: tool count - correct count, per row (README, "coming from ...") -------------
 def transposed_overcount(row):
     """thop and torchinfo multiply the weight by the output's pixels, not the input's: (x S^2 for stride S)."""
@@ -146,3 +170,23 @@ def test_small_model_numbers_for_the_record():
                                                    "torchinfo")}
     assert totals == {"exact": 157264, "macs": 73768, "ptflops": 86066, "ptflops-aten": 76850,
                       "fvcore": 78888, "thop": 82988, "torchinfo": 80946}
+
+
+@pytest.mark.parametrize("name, make_symcost, preset, tool", [
+    ("resnet50", sc.zoo.resnet50, 4_111_413_224, 4_089_238_376),
+    ("mobilenet_v2", sc.zoo.mobilenet_v2, 314_131_496, 300_809_384),
+    ("mobilenet_v3_large", lambda: sc.from_torch(torchvision_model("mobilenet_v3_large")()), 225_396_736, 216_621_520),
+])
+def test_torchinfo_on_torchvision_differs_from_the_preset_by_batchnorm_only(name, make_symcost, preset, tool):
+    """The README's torchinfo row, measured on torchvision's own models at 224x224.
+
+    torchinfo 1.8.0 weighs every non-conv parameter by the batch alone (``output_size[0] * numel``),
+    so a BatchNorm2d counts 2*C whatever its map size; the preset counts 2*C*H*W. That is the whole
+    gap: every other layer agrees, and the twins give torchinfo the same numbers as torchvision.
+    """
+    model = torchvision_model(name)()
+    report = make_symcost().analyze(sc.Shape(3, 224, 224))
+    total, _ = peers.torchinfo(model, (3, 224, 224))
+    assert (report.total.flops("torchinfo"), total) == (preset, tool)
+    batchnorms = [row for row in report.rows if row.kind == "BatchNorm2d"]
+    assert preset - tool == sum(2 * row.cost.in_shape.numel - row.cost.params.total for row in batchnorms)

@@ -11,7 +11,10 @@ eval mode.
 Layer order, ``bias`` flags and module names follow the source each one
 reproduces (torchvision for AlexNet, VGG, ResNet and MobileNetV2;
 GunhoChoi/FusionNet-Pytorch for FusionNet; milesial/Pytorch-UNet for U-Net),
-so parameter counts match exactly.
+so parameter counts match exactly.  Where torchvision is installed,
+``tests/test_torchvision_twins.py`` checks that the torchvision twins have its
+module tree and forward call sequence (ResNet's one ``relu`` per block called
+3 times, MobileNetV2's functional pooling), which the peer tools count by.
 
 Accepted input sizes (H x W, 3 input channels unless noted):
 

@@ -64,8 +64,22 @@ def reduced(expr: sympy.Expr) -> sympy.Expr:
 
 def ratio(a: object, b: object, metric: str = "flops", shape: Shape | None = None,
           *, convention: object = "exact") -> sympy.Expr:
-    """``metric(a) / metric(b)`` in lowest terms; layers are costed on ``shape``."""
-    return reduced(metric_of(a, metric, shape, convention) / metric_of(b, metric, shape, convention))
+    """``metric(a) / metric(b)`` in lowest terms; layers are costed on ``shape``.
+
+    A ``b`` whose metric is 0 (a ReLU's parameters) has no ratio, and is refused.
+    """
+    return _divided(metric_of(a, metric, shape, convention), metric_of(b, metric, shape, convention), metric)
+
+
+def _divided(first: sympy.Expr, second: sympy.Expr, metric: str) -> sympy.Expr:
+    if second.is_zero:
+        raise InvalidArgumentError("ratio", "b", f"must have a nonzero {metric}: A/B is undefined", second)
+    return reduced(first / second)
+
+
+#: Highest degree (in the solved symbol) of a cost difference ``break_even`` solves: general closed forms
+#: stop at 4, and SymPy's attempts beyond can take minutes.
+MAX_SOLVE_DEGREE = 4
 
 
 def break_even(a: object, b: object, symbol: sympy.Symbol, metric: str = "flops", shape: Shape | None = None,
@@ -92,6 +106,12 @@ def break_even(a: object, b: object, symbol: sympy.Symbol, metric: str = "flops"
     numerator, _ = sympy.fraction(sympy.cancel(difference.xreplace({symbol: x})))
     if numerator == 0:
         raise InvalidArgumentError("break_even", "a/b", f"cost the same for every {symbol}: no break-even", 0)
+    if not numerator.is_polynomial(x):
+        raise InvalidArgumentError("break_even", "a/b", f"cost difference is not a polynomial in {symbol}", difference)
+    degree = sympy.degree(numerator, x)
+    if degree > MAX_SOLVE_DEGREE:
+        raise InvalidArgumentError("break_even", "a/b", f"cost difference has degree {degree} in {symbol}; break-even "
+                                   f"points are solved in closed form up to degree {MAX_SOLVE_DEGREE}", f"degree {degree}")
     try:
         solutions = sympy.solve(numerator, x)
     except NotImplementedError:
@@ -142,5 +162,5 @@ def comparison(a: object, b: object, metric: str = "flops", shape: Shape | None 
         labels = (_label(a, "a"), _label(b, "b"))
     elif len(labels) != 2 or not all(isinstance(x, str) for x in labels):
         raise InvalidArgumentError("comparison", "labels", "must be two strings", labels)
-    return Comparison(first, second, reduced(first / second), metric, get_convention(convention).name,
+    return Comparison(first, second, _divided(first, second, metric), metric, get_convention(convention).name,
                       tuple(labels), solve_for, crossings)

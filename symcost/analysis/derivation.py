@@ -211,12 +211,12 @@ def _generalized(layer: Layer, shapes: tuple[Shape, ...]) -> tuple[Cost, dict[sy
         attempts.append((replace(layer, **changes[0]), general_shapes, changes[1]))
     attempts.append((layer, general_shapes, values))
     for twin, twin_shapes, twin_values in attempts:
-        try:
+        try:  # a twin whose symbols break a rule, or whose numbers do not give the layer back, is skipped
             general = twin.cost(*twin_shapes)
+            if _same(general.subs(twin_values), actual):
+                return general, dict(twin_values)
         except (SymcostError, TypeError, ValueError):
             continue
-        if _same(general.subs(twin_values), actual):
-            return general, dict(twin_values)
     return actual, {}
 
 

@@ -61,6 +61,9 @@ def elasticity(expr: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr:
     A cost ``c*H*W`` has elasticity 1 in ``H``; on a square input ``c*H**2``, 2.
     """
     symbol = _symbol(symbol, "elasticity")
+    expr = to_expr(expr, layer="elasticity", argument="expr")
+    if expr.is_zero:
+        raise InvalidArgumentError("elasticity", "expr", "must not be zero (its logarithm is undefined)", expr)
     if expr.has(sympy.floor, sympy.ceiling, sympy.Piecewise):
         raise InvalidArgumentError("elasticity", "expr", "must be free of floors to differentiate; "
                                    "analyze with floor='divisible'", expr)

@@ -31,11 +31,14 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from ..core.arguments import to_expr
 from ..core.errors import InvalidArgumentError
+from ..networks.validity import check_grid
 
 #: Points per vectorised chunk (bounds memory, paces the progress report).
 CHUNK = 1 << 18
 #: Sweeps this long show a progress bar on an interactive terminal by default.
 LONG_SWEEP = 10**6
+#: Most grid points a sweep evaluates unless ``max_points`` (the CLI's ``--max-points``) raises it.
+MAX_POINTS = 2 * 10**6
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,18 @@ class Sweep:
 
 
 def sweep(expr: object, *, exact: bool = False, progress: bool | Callable[[int, int], None] | None = None,
-          **ranges: Iterable[int] | int) -> Sweep:
-    """``expr`` at every combination of ``ranges`` (symbol name -> values); see the module docstring."""
+          rules: object = None, max_points: int = MAX_POINTS, **ranges: Iterable[int] | int) -> Sweep:
+    """``expr`` at every combination of ``ranges`` (symbol name -> values); see the module docstring.
+
+    ``rules``: the :class:`~symcost.networks.report.Report` the formula came from;
+    a point that breaks one of its layers' rules (a kernel that does not fit,
+    ``groups=0``) is refused before anything is evaluated, with the message
+    ``Report.subs`` gives (:func:`symcost.networks.validity.check_grid`).
+    A grid of more than ``max_points`` points (default :data:`MAX_POINTS`) is
+    refused before anything is built; pass a larger ``max_points`` to allow it.
+    """
+    if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 1:
+        raise InvalidArgumentError("sweep", "max_points", "must be a positive int", max_points)
     expr = to_expr(expr, layer="sweep", argument="expr")
     symbols = {s.name: s for s in expr.free_symbols}
     unknown = sorted(set(ranges) - set(symbols))
@@ -95,7 +108,11 @@ def sweep(expr: object, *, exact: bool = False, progress: bool | Callable[[int, 
         raise InvalidArgumentError("sweep", "ranges", f"must give values for every symbol; missing {', '.join(unbound)}",
                                    sorted(ranges))
     names = tuple(ranges)
-    axes = tuple(_axis(name, ranges[name]) for name in names)
+    check_points({name: ranges[name] for name in names}, max_points)
+    axes = tuple(_axis(name, ranges[name], max_points) for name in names)
+    check_points(dict(zip(names, axes)), max_points)
+    if rules is not None:
+        check_grid(rules, {(name,): axis for name, axis in zip(names, axes)})
     report = _progress_reporter(progress, math.prod(len(a) for a in axes))
     arguments = [symbols[n] for n in names]
     numpy = _numpy()
@@ -110,8 +127,37 @@ def sweep(expr: object, *, exact: bool = False, progress: bool | Callable[[int, 
     return Sweep(expr, names, axes, values, exact)
 
 
-def _axis(name: str, values: Iterable[int] | int) -> tuple[int, ...]:
-    axis = (values,) if isinstance(values, int) else tuple(values)
+def check_points(ranges: dict[str, object], max_points: int = MAX_POINTS, *, tied: bool = False) -> None:
+    """Refuse a grid of more than ``max_points`` points, from the lengths alone (nothing is built).
+
+    ``tied`` counts names with equal values once (the CLI's ``--set H=W=...``
+    sweeps one axis). Values without a length (generators) are counted as
+    they are read, by :func:`sweep`.
+    """
+    distinct: list[object] = []
+    for values in ranges.values():
+        if not (tied and any(values is seen or values == seen for seen in distinct)):
+            distinct.append(values)
+    total = 1
+    for values in distinct:
+        if not isinstance(values, int) and hasattr(values, "__len__"):
+            total *= len(values)
+    if total > max_points:
+        sizes = " x ".join(f"{name}: {1 if isinstance(v, int) else len(v):,}" for name, v in ranges.items()
+                           if isinstance(v, int) or hasattr(v, "__len__"))
+        raise InvalidArgumentError("sweep", "ranges", f"make {total:,} points ({sizes}), more than max_points="
+                                   f"{max_points:,}; pass max_points (the CLI's --max-points) to raise the bound",
+                                   total)
+
+
+def _axis(name: str, values: Iterable[int] | int, max_points: int = MAX_POINTS) -> tuple[int, ...]:
+    if isinstance(values, int):
+        axis = (values,)
+    else:
+        axis = tuple(itertools.islice(values, max_points + 1))  # a generator is read only up to the bound
+        if len(axis) > max_points:
+            raise InvalidArgumentError("sweep", name, f"has more than max_points={max_points:,} values; pass "
+                                       "max_points (the CLI's --max-points) to raise the bound", f"{len(axis):,}+")
     if not axis:
         raise InvalidArgumentError("sweep", name, "must have at least one value", axis)
     for v in axis:

@@ -14,6 +14,7 @@ again, with the input's numbers, when a layer is costed::
 
 from __future__ import annotations
 
+import unicodedata
 from fractions import Fraction
 from typing import Union
 
@@ -123,6 +124,30 @@ def probability(value: object, *, layer: str, argument: str) -> object:
     return value
 
 
+#: Longest layer, container or model name accepted.
+MAX_NAME = 200
+
+
+def display_name(value: object, *, layer: str, argument: str = "name") -> str:
+    r"""A name that is printed (a layer's, a row's, a model's): text without control characters.
+
+    Names reach terminals, Markdown tables and LaTeX; an escape sequence
+    (``\x1b[31m``) or a newline in one would recolour a terminal or break a
+    table row, so they are refused here, where names enter::
+
+        >>> display_name("conv\n1", layer="Conv2d")
+        Traceback (most recent call last):
+        symcost.core.errors.InvalidArgumentError: Conv2d: name must be printable text without control characters (newlines, escapes) of at most 200 characters, got 'conv\n1'
+    """
+    if not isinstance(value, str):
+        raise ArgumentTypeError(f"{layer}: {argument} must be text, got {type(value).__name__} {value!r:.80}")
+    if len(value) > MAX_NAME or any(unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp")
+                                    for ch in value):
+        raise InvalidArgumentError(layer, argument, "must be printable text without control characters "
+                                   f"(newlines, escapes) of at most {MAX_NAME} characters", value[:80])
+    return value
+
+
 def proven(condition: object) -> bool:
     """True only when a SymPy relation is decided true (numbers, or assumptions)."""
     return condition is sympy.true or condition is True
@@ -131,3 +156,12 @@ def proven(condition: object) -> bool:
 def refuted(condition: object) -> bool:
     """True only when a SymPy relation is decided false."""
     return condition is sympy.false or condition is False
+
+
+def number(value: object, *, layer: str, argument: str) -> object:
+    """A number that enters no formula (eps, a fill value, a clamp bound, an exponent): floats are
+    accepted as torch takes them; bools, strings and other objects are refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, sympy.Expr)):
+        raise ArgumentTypeError(f"{layer}: {argument} must be a number, got {type(value).__name__} {value!r}")
+    return value
+

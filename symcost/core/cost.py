@@ -16,13 +16,14 @@ receptive-field steps. FLOPs under a convention come from
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import sympy
 
 from .conventions import count_flops
 from .counts import OpCounts, Params, RFStep
 from .display_hook import Displayable
-from .errors import ShapeError
+from .errors import SymcostError, with_context
 from .evaluate import substitute
 from .shape import Shape
 
@@ -66,12 +67,35 @@ class Cost(Displayable):
         return count_flops(self, convention)
 
     def subs(self, values: dict | None = None, /, **by_name: object) -> "Cost":
-        """The same cost with symbols replaced, e.g. ``cost.subs(W=224)``: exact integers."""
+        """The same cost with symbols replaced, e.g. ``cost.subs(W=224)``: exact integers.
+
+        The layer's rules are checked again on the numbers first (:meth:`check`):
+        ``Conv2d(8, K).cost(shape).subs(K=0)`` is refused as ``Conv2d(8, 0)`` is.
+        """
         try:
-            return self.map_exprs(lambda e: substitute(e, values, **by_name))
-        except ShapeError as err:
-            bound = ", ".join(f"{k}={v}" for k, v in {**(values or {}), **by_name}.items())
-            raise ShapeError(f"{self.kind}: with {bound}: {err}") from None
+            layer = self.check(values, **by_name)
+        except SymcostError as err:
+            raise with_context(err, f"with {bound_text(values, by_name)}") from None
+        return replace(self.substituted(values, **by_name), layer=layer)
+
+    def check(self, values: dict | None = None, /, **by_name: object) -> object:
+        """Re-run the layer's rules with numbers: its arguments (construction) and input shapes (costing).
+
+        The layer is constructed anew from its substituted arguments and costed
+        on the substituted input shapes, so every rule it enforces holds after
+        substitution, with the same message. Raises the layer's own error;
+        returns the substituted layer (the cost's own when it has none).
+        """
+        shapes = tuple(s.subs(values, **by_name) for s in self.in_shapes)
+        layer = self.layer
+        if layer is not None and hasattr(layer, "subs"):
+            layer = layer.subs(values, **by_name)
+            _recost(layer, shapes)
+        return layer
+
+    def substituted(self, values: dict | None = None, /, **by_name: object) -> "Cost":
+        """Symbols replaced without re-checking the rules (for callers that checked them)."""
+        return self.map_exprs(lambda e: substitute(e, values, **by_name))
 
     def map_exprs(self, fn) -> "Cost":
         """The same cost with ``fn`` applied to every expression it holds."""
@@ -91,6 +115,17 @@ class Cost(Displayable):
             f"Cost({self.kind}: {inputs} -> {self.out_shape}, params={self.params.total}, "
             f"macs={self.macs}, flops={self.flops()})"
         )
+
+
+def bound_text(values: dict | None, by_name: dict) -> str:
+    """``H=224, W=224``: the numbers a substitution binds, for messages."""
+    return ", ".join(f"{k}={v}" for k, v in {**(values or {}), **by_name}.items())
+
+
+@lru_cache(maxsize=8192)
+def _recost(layer: object, shapes: tuple[Shape, ...]) -> Cost:
+    """``layer`` costed on ``shapes``; cached, as reports repeat both (ResNet blocks)."""
+    return layer.cost(*shapes)  # type: ignore[attr-defined]
 
 
 def chain(kind: str, costs: list[Cost]) -> Cost:

@@ -39,6 +39,13 @@ class UnknownLayerError(KeyError, SymcostError):
         return str(self.args[0])
 
 
+class UnknownRowError(KeyError, SymcostError):
+    """A layer name that is not a row of the report (``report.row(name)``)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class UnknownConventionError(KeyError, SymcostError):
     """A convention name that is not one of the presets."""
 

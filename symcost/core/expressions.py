@@ -125,6 +125,9 @@ class _Builder:
     def bounded(self, value: sympy.Expr) -> sympy.Expr:
         if value.is_Rational and max(abs(value.p), abs(value.q)) > MAX_NUMBER:
             raise self.fail("numbers must be at most 10**18")
+        for power in value.atoms(sympy.Pow):  # (C**64)**64 is C**4096: each step small, the result not
+            if power.exp.is_Rational and max(abs(power.exp.p), abs(power.exp.q)) > MAX_EXPONENT:
+                raise self.fail(f"exponents must be at most {MAX_EXPONENT}, got {power.exp} after simplifying")
         for atom in value.atoms(sympy.Rational):
             if max(abs(atom.p), abs(atom.q)) > MAX_NUMBER:
                 raise self.fail("numbers must be at most 10**18")

@@ -31,14 +31,28 @@ def window_out_size(
 
     ``floor((size + pad_total - D*(K-1) - 1)/S) + 1``; with ``ceil_mode`` the
     ceiling, minus one when the last window would start past the input and the
-    left padding (torch's rule).
+    left padding (torch's rule). The rule is decided from the kernel, stride
+    and padding where it can be (for ``K=3, S=2`` it never drops a window),
+    so no condition is ever built: the rule is ``floor((size + min(A, B))/S) + 1``
+    with ``A``, ``B`` free of the size (see the comment below).
     """
+    size, kernel, stride, dilation, pad_total = (
+        sympy.Integer(v) if isinstance(v, int) else v for v in (size, kernel, stride, dilation, pad_total))
     span = size + pad_total - dilation * (kernel - 1) - 1
     if not ceil_mode:
         return sympy.floor(span / stride) + 1
-    out = sympy.ceiling(span / stride) + 1
-    left = pad_total / 2 if pad_left is None else pad_left
-    return sympy.Piecewise((out - 1, (out - 1) * stride >= size + left), (out, True))
+    left = pad_total / 2 if pad_left is None else sympy.Integer(pad_left) if isinstance(pad_left, int) else pad_left
+    # The last window starts at ceil(span/S) = floor((size + A)/S) strides, A = span - size + S - 1, and must start
+    # at most at floor((size + B)/S), B = left - 1 (inside the input or the left padding). floor is monotone, so
+    # the output is floor((size + min(A, B))/S) + 1: min(A, B) does not depend on the size, and is a number
+    # whenever kernel, stride and padding are.
+    ahead = span - size + stride - 1
+    bound = left - 1
+    if (bound - ahead).is_nonnegative:  # never past the input (K=3, S=2: the usual case)
+        return sympy.ceiling(span / stride) + 1
+    if (ahead - bound).is_nonnegative:
+        return sympy.floor((size + bound) / stride) + 1
+    return sympy.floor((size + sympy.Min(ahead, bound)) / stride) + 1
 
 
 def check_output_fits(out: sympy.Expr, *, label: str, axis: str, detail: str) -> None:

@@ -34,11 +34,25 @@ def _axes(values: object) -> Pair:
 
 @dataclass(frozen=True)
 class ReceptiveField:
-    """Size, effective stride and effective padding, per spatial axis (e.g. height, width)."""
+    """Size, effective stride and effective padding, per spatial axis (e.g. height, width).
+
+    After a step whose effective stride is not a whole number of input pixels
+    (an adaptive pool over a size its bins do not divide, an upsampling), the
+    windows of different output positions differ in size: ``size`` is then
+    rounded up to whole pixels, the largest, and ``uneven`` holds those strides
+    (``note`` says so while one of them is not a whole number)::
+
+        >>> pooled = INPUT.apply(RFStep((3, 3), (sympy.Rational(9, 7),) * 2, (0, 0)))  # 9 -> 7 bins
+        >>> after = pooled.apply(RFStep((7, 7), (7, 7), (0, 0)))    # 3 + 6*9/7 = 75/7, rounded up
+        >>> after.size, after.note != ""
+        ((11, 11), True)
+    """
 
     size: Pair
     stride: Pair
     padding: Pair
+    #: effective strides met that are not provably whole numbers; ``size`` was rounded up after them
+    uneven: tuple[sympy.Expr, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("size", "stride", "padding"):
@@ -60,14 +74,28 @@ class ReceptiveField:
     def axes(self) -> int:
         return len(self.size)
 
+    @property
+    def note(self) -> str:
+        """Why ``size`` is the largest of unequal windows, or ``""`` when every window has that size."""
+        if all(j.is_integer for j in self.uneven):
+            return ""
+        return ("windows differ in size across output positions (an effective stride of a fraction of a pixel, "
+                "e.g. an adaptive pool whose bins do not divide its input): size is the largest window, rounded up to "
+                "whole pixels (an upper bound for layers after such a step)")
+
     def apply(self, step: RFStep) -> "ReceptiveField":
         k, s, p = step.kernel, step.stride, step.padding
         if len(k) != self.axes:
             raise ShapeError(f"a {len(k)}-axis window does not fit a map with {self.axes} spatial axes")
+        uneven = tuple(j for j in self.stride if j.is_integer is not True and j not in self.uneven)
+        size = tuple(r + (ki - 1) * j for r, ki, j in zip(self.size, k, self.stride))
+        if uneven or self.uneven:
+            size = tuple(sympy.ceiling(r) for r in size)
         return ReceptiveField(
-            size=tuple(r + (ki - 1) * j for r, ki, j in zip(self.size, k, self.stride)),
+            size=size,
             stride=tuple(j * si for j, si in zip(self.stride, s)),
             padding=tuple(pad + pi * j for pad, pi, j in zip(self.padding, p, self.stride)),
+            uneven=self.uneven + uneven,
         )
 
     def through(self, steps: tuple[RFStep, ...]) -> "ReceptiveField":
@@ -82,7 +110,8 @@ class ReceptiveField:
                      for r, j, p in zip(self.size, self.stride, self.padding))  # type: ignore[return-value]
 
     def map_exprs(self, fn) -> "ReceptiveField":
-        return ReceptiveField(*(tuple(fn(e) for e in pair) for pair in (self.size, self.stride, self.padding)))
+        return ReceptiveField(*(tuple(fn(e) for e in pair) for pair in (self.size, self.stride, self.padding)),
+                              uneven=tuple(fn(j) for j in self.uneven))
 
     def subs(self, values: dict | None = None, /, **by_name: object) -> "ReceptiveField":
         return self.map_exprs(lambda e: substitute(e, values, **by_name))
@@ -97,7 +126,12 @@ def same_grid(a: ReceptiveField, b: ReceptiveField) -> bool:
 
 
 def merge_branches(label: str, fields: list[ReceptiveField]) -> ReceptiveField:
-    """Branches joining (residual add, concat): the largest field wins; strides must agree."""
+    """Branches joining (residual add, concat): the largest field wins, per axis; strides must agree.
+
+    Where symbols leave the order open (a branch of kernel ``K`` beside an
+    identity), the size is the ``Max`` of the branches' and the padding the
+    one of the largest, as a ``Piecewise``: numbers substituted later decide both.
+    """
     first = fields[0]
     for other in fields[1:]:
         if not same_grid(first, other):
@@ -105,9 +139,18 @@ def merge_branches(label: str, fields: list[ReceptiveField]) -> ReceptiveField:
                 f"{label}: branches disagree on the effective stride ({first.stride} vs {other.stride}); "
                 "their outputs do not sit on one grid"
             )
-    return max(fields, key=_size_key)
-
-
-def _size_key(field: ReceptiveField) -> tuple:
-    """Order fields by size where decidable; a symbolic tie keeps the first branch."""
-    return tuple(s if s.is_number else sympy.Integer(0) for s in field.size)
+    sizes, paddings = [], []
+    for axis in range(first.axes):
+        size, padding = first.size[axis], first.padding[axis]
+        for other in fields[1:]:
+            r, p = other.size[axis], other.padding[axis]
+            larger = (r - size).is_positive
+            if larger:
+                size, padding = r, p
+            elif larger is None and (r - size).is_nonpositive is not True:
+                padding = padding if p == padding else sympy.Piecewise((p, r > size), (padding, True))
+                size = sympy.Max(size, r)
+        sizes.append(size)
+        paddings.append(padding)
+    uneven = tuple(dict.fromkeys(j for f in fields for j in f.uneven))
+    return ReceptiveField(tuple(sizes), first.stride, tuple(paddings), uneven)

@@ -29,6 +29,48 @@ LATEX_NAMES: dict[sympy.Symbol, str] = {}
 _MADE: dict[str, sympy.Symbol] = {}
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
+#: LaTeX commands a display name may use: Greek letters, fonts, accents and a few symbols. Anything else
+#: (``\input``, ``\write``, ``\def``, ``\href``...) is refused: display names go into LaTeX documents.
+LATEX_COMMANDS = frozenset({
+    *"alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi varpi rho "
+     "varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi "
+     "Psi Omega".split(),
+    *"mathrm mathbf mathit mathsf mathtt mathcal mathbb mathfrak boldsymbol operatorname text textrm textit "
+     "hat bar tilde vec dot ddot check breve widehat widetilde overline underline prime ell hbar infty partial "
+     "nabla cdot times star ast dagger circ".split(),
+})
+#: Longest display name.
+MAX_LATEX = 100
+_LATEX_TOKEN = re.compile(r"\\([A-Za-z]+)|([A-Za-z0-9 _^{}',.()\[\]+\-=*/:;!])|(.)", re.S)
+
+
+def check_latex(latex: object, name: str = "") -> str:
+    r"""A symbol's LaTeX display name, refused unless it is plain math (``C_{\mathrm{in}}``, ``\alpha'``).
+
+    Letters, digits, ``_ ^ { } ' , . ( ) [ ] + - = * / : ; !``, spaces and the
+    commands of :data:`LATEX_COMMANDS`: no ``$``, ``%``, ``&``, ``#``, ``\\``, ``<``,
+    ``>``, control characters or other commands, so a name can neither run
+    TeX (``\input{/etc/hostname}``) nor leave math mode in Markdown.
+    """
+    if not isinstance(latex, str):
+        raise ValueError(f"latex display name of {name!r} must be text, got {type(latex).__name__}")
+    if not latex.strip() or len(latex) > MAX_LATEX:
+        raise ValueError(f"latex display name of {name!r} must be 1 to {MAX_LATEX} characters, got {latex[:40]!r}")
+    depth = 0
+    for command, plain, other in _LATEX_TOKEN.findall(latex):
+        if other:
+            raise ValueError(f"latex display name of {name!r} may not contain {other!r}; use letters, digits, "
+                             f"_ ^ {{ }} and commands such as \\alpha or \\mathrm, got {latex!r}")
+        if command and command not in LATEX_COMMANDS:
+            raise ValueError(f"latex display name of {name!r} may not use \\{command}; allowed commands are Greek "
+                             f"letters, fonts and accents (symcost.symbols.LATEX_COMMANDS), got {latex!r}")
+        depth += (plain == "{") - (plain == "}")
+        if depth < 0:
+            break
+    if depth != 0:
+        raise ValueError(f"latex display name of {name!r} has unbalanced braces, got {latex!r}")
+    return latex
+
 
 def _default_latex(name: str) -> str:
     """``C_in`` -> ``C_{\\mathrm{in}}``; ``alpha`` -> ``\\alpha``; ``H`` -> ``H``."""
@@ -56,6 +98,8 @@ def symbol(name: str, latex: str | None = None, *, integer: bool = True) -> symp
         raise ValueError(
             f"symbol name must be letters, digits and underscores starting with a letter, got {name!r}"
         )
+    if latex is not None:
+        check_latex(latex, name)
     made = _MADE.get(name)
     if made is not None and bool(made.is_integer) != integer:
         kind = "an integer" if made.is_integer else "a real"

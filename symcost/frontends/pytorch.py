@@ -27,8 +27,18 @@ node name (``add``, ``add_1``, ``flatten``). Each layer records how it was
 called in ``origin``: ``"module"``, ``"function"`` (``torch.*``, ``F.*``),
 ``"method"`` (``x.relu()``) or ``"operator"`` (``x + y``). Anything with no
 symcost counterpart is listed in one :class:`~symcost.core.errors.UnsupportedModuleError`,
-never counted as zero. A module called twice is two rows, its parameters
-counted twice; a module never called is not counted.
+never counted as zero.
+
+Parameters and buffers are counted once per tensor, as
+``sum(p.numel() for p in module.parameters())`` counts them. A module called
+twice is two rows, its operations costed at each call, its tensors counted
+at the first (the later rows are ``shared`` with it); a weight tied to
+another layer's is counted at the first layer that uses it. Tensors that no
+row uses (an auxiliary head the forward skips) are counted too, and listed
+apart in the report's ``unused_params``.
+
+The model is read in eval mode (``train=True``: in training mode, through
+its ``if self.training:`` branches); its own mode is restored afterwards.
 
 The examples need torch, so doctests skip them::
 
@@ -65,7 +75,9 @@ import sympy
 from .. import layers as L
 from ..networks.containers import Model
 from ..core.errors import ArgumentTypeError, ShapeError, SymcostError, UnsupportedModuleError
-from ..networks.graph import Dim, Graph, Node
+from ..core.counts import Params
+from ..networks.graph import Dim, Graph, Node, Tied
+from ..networks.report import UnusedParams
 from ..layers.base import Layer
 from ..networks.base import Network
 from ..core.shape import Shape
@@ -97,12 +109,14 @@ def register_torch(module_type: type, converter: Callable | None = None) -> Call
     return converter
 
 
-def from_torch(module: object, input_shape: object = None, *, name: str | None = None) -> Model:
+def from_torch(module: object, input_shape: object = None, *, name: str | None = None, train: bool = False) -> Model:
     """``module`` as a symcost :class:`~symcost.networks.containers.Model` (see the module docstring).
 
     ``input_shape`` (one sample, e.g. ``(3, 224, 224)`` or ``(3, H, W)``) is
     the model's default input; it must be numeric for a model fx cannot
-    trace, which is then read from one forward pass at that size::
+    trace, which is then read from one forward pass at that size. The model
+    is read in eval mode, or in training mode with ``train=True``; either
+    way its own mode is restored::
 
         >>> import symcost as sc
         >>> net = sc.from_torch(model_with_data_dependent_branches, (3, 224, 224))  # doctest: +SKIP
@@ -112,10 +126,24 @@ def from_torch(module: object, input_shape: object = None, *, name: str | None =
 
     if not isinstance(module, torch.nn.Module):
         raise ArgumentTypeError(f"from_torch: module must be a torch.nn.Module, got {type(module).__name__}")
+    if not isinstance(train, bool):
+        raise ArgumentTypeError(f"from_torch: train must be True or False, got {train!r}")
     shape = None if input_shape is None else (input_shape if isinstance(input_shape, Shape) else Shape(*input_shape))
     model = name or type(module).__name__
+    modes = {m: m.training for m in module.modules()}
+    try:
+        module.train(train)
+        graph, used = _read(module, shape, model)
+    finally:
+        for m, training in modes.items():
+            m.training = training
+    return Model(graph, name=model, input_shape=shape, unused_params=_unused(module, used))
+
+
+def _read(module: object, shape: Shape | None, model: str) -> tuple[Graph, set[int]]:
+    """The graph of ``module`` (whole, traced by fx, or recorded) and the ids of the tensors its nodes use."""
     if _is_leaf(module):  # fx would trace its forward: keep it whole
-        return Model(_whole(module, model), name=model, input_shape=shape)
+        return _whole(module, model)
     try:
         traced = _trace(module)
     except Exception as err:  # noqa: BLE001  (fx raises many kinds: TraceError, TypeError, RuntimeError...)
@@ -124,10 +152,8 @@ def from_torch(module: object, input_shape: object = None, *, name: str | None =
                 f"{model}: torch.fx cannot trace it ({type(err).__name__}: {_first_line(err)}); give a numeric "
                 "input_shape to read it from one forward pass at that size"
             ) from None
-        graph = _recorded(module, shape, model)
-    else:
-        graph = _from_fx(module, traced, model)
-    return Model(graph, name=model, input_shape=shape)
+        return _recorded(module, shape, model)
+    return _from_fx(module, traced, model)
 
 
 def _first_line(err: Exception) -> str:
@@ -513,8 +539,57 @@ def _is_leaf(module: object) -> bool:
 # Building the graph
 # ---------------------------------------------------------------------------
 @dataclass(frozen=True)
+class _Tensor:
+    """A parameter or buffer of a called module: its identity, its name in the module, its size."""
+
+    key: int
+    name: str
+    numel: int
+    buffer: bool
+
+
+def _tensors(module: object) -> tuple[_Tensor, ...]:
+    """Every parameter and buffer ``module`` holds (its submodules' too), each once."""
+    if module is None:
+        return ()
+    params = [_Tensor(id(t), n.rsplit(".", 1)[-1], t.numel(), False) for n, t in module.named_parameters()]
+    return (*params, *(_Tensor(id(t), n.rsplit(".", 1)[-1], t.numel(), True) for n, t in module.named_buffers()))
+
+
+def _counted(tensors: list[_Tensor]) -> Params:
+    """``tensors`` as symcost counts them: weights, biases and buffers by name."""
+    buffers: dict[str, int] = {}
+    for t in tensors:
+        if t.buffer:
+            buffers[t.name] = buffers.get(t.name, 0) + t.numel
+    return Params(weight=sum(t.numel for t in tensors if not t.buffer and t.name != "bias"),
+                  bias=sum(t.numel for t in tensors if not t.buffer and t.name == "bias"),
+                  buffers=tuple(buffers.items()))
+
+
+def _unused(module: object, used: set[int]) -> tuple[UnusedParams, ...]:
+    """The parameters and buffers of ``module`` no node uses, by the largest module holding only such tensors."""
+    tensors = [(n, t, False) for n, t in module.named_parameters()] + [(n, t, True) for n, t in module.named_buffers()]
+    unused = [(n, t, b) for n, t, b in tensors if id(t) not in used]
+    if not unused:
+        return ()
+    idle = set()
+    for path, m in module.named_modules():
+        held = [*m.parameters(), *m.buffers()]
+        if path and held and all(id(t) not in used for t in held):
+            idle.add(path)
+    groups: dict[str, list[int]] = {}
+    for n, t, b in unused:
+        parts = n.split(".")
+        owner = next((p for p in (".".join(parts[:i]) for i in range(1, len(parts))) if p in idle), n)
+        counts = groups.setdefault(owner, [0, 0])
+        counts[b] += t.numel()
+    return tuple(UnusedParams(owner, params, buffers) for owner, (params, buffers) in groups.items())
+
+
+@dataclass(frozen=True)
 class _Entry:
-    """A node in the making; ``problem`` says why it has no counterpart."""
+    """A node in the making; ``problem`` says why it has no counterpart; ``tensors`` are its module's."""
 
     name: str
     row: str
@@ -522,6 +597,7 @@ class _Entry:
     inputs: tuple[str, ...]
     dims: tuple[Dim, ...] = ()
     problem: str | None = None
+    tensors: tuple[_Tensor, ...] = ()
 
 
 class _Builder:
@@ -568,7 +644,7 @@ class _Builder:
         op = _placed(result, row, source, origin)
         symbols = _symbols(op) if isinstance(op, Layer) else set()
         dims = tuple(d for d in self.dims.values() if d.symbol in symbols)
-        self.entries.append(_Entry(name, row, op, inputs, dims))
+        self.entries.append(_Entry(name, row, op, inputs, dims, tensors=_tensors(call.module)))
         return TensorRef(name)
 
     def problem(self, name: str, row: str, inputs: tuple[str, ...], what: str) -> TensorRef:
@@ -576,8 +652,9 @@ class _Builder:
         self.failed.add(name)
         return TensorRef(name)
 
-    def graph(self, output: object, *, prune: bool) -> Graph:
-        """The graph, or one error listing every problem (with ``prune``, only those the output needs)."""
+    def graph(self, output: object, *, prune: bool) -> tuple[Graph, set[int]]:
+        """The graph and the ids of the tensors its nodes use, or one error listing every problem (with
+        ``prune``, only those the output needs). A node using tensors an earlier one used is tied to it."""
         live = self._needed(output) if prune else {e.name for e in self.entries}
         problems = [e.problem for e in self.entries if e.problem and e.name in live]
         if not isinstance(output, TensorRef):
@@ -589,8 +666,19 @@ class _Builder:
                 f"{'; '.join(problems)}. Map a module type with symcost.register_torch(ModuleType, converter)",
                 tuple(problems),
             )
-        nodes = [Node(e.name, e.op, e.inputs, row=e.row, dims=e.dims) for e in self.entries if e.name in live]
-        return Graph(nodes, output=output.name, input=self.input)
+        first: dict[int, str] = {}  # a tensor's id -> the node that uses it first
+        nodes = []
+        for e in self.entries:
+            if e.name not in live:
+                continue
+            seen = [t for t in e.tensors if t.key in first]
+            tied = None
+            if seen:
+                tied = Tied(first[seen[0].key], None if len(seen) == len(e.tensors) else _counted(seen))
+            for t in e.tensors:
+                first.setdefault(t.key, e.name)
+            nodes.append(Node(e.name, e.op, e.inputs, row=e.row, dims=e.dims, tied=tied))
+        return Graph(nodes, output=output.name, input=self.input), set(first)
 
     def _needed(self, output: object) -> set[str]:
         needed = {output.name} if isinstance(output, TensorRef) else set()
@@ -657,7 +745,7 @@ def _qualified(target: object) -> str:
         return getattr(target, "__name__", repr(target))
 
 
-def _whole(module: object, model: str) -> Graph:
+def _whole(module: object, model: str) -> tuple[Graph, set[int]]:
     """A graph of one node: ``module`` itself, a layer such as ``nn.Conv2d``."""
     builder = _Builder(model, "input")
     out = builder.apply(_module_converter(type(module)), Call(module, (TensorRef("input"),)),
@@ -680,7 +768,7 @@ def _trace(module: object) -> object:
     return Tracer().trace(module)
 
 
-def _from_fx(root: object, graph: object, model: str) -> Graph:
+def _from_fx(root: object, graph: object, model: str) -> tuple[Graph, set[int]]:
     from torch.fx.node import map_arg
 
     placeholders = [n for n in graph.nodes if n.op == "placeholder"]
@@ -754,7 +842,7 @@ def _is_operator(target: object) -> bool:
 # ---------------------------------------------------------------------------
 # One forward pass
 # ---------------------------------------------------------------------------
-def _recorded(module: object, shape: Shape, model: str) -> Graph:
+def _recorded(module: object, shape: Shape, model: str) -> tuple[Graph, set[int]]:
     """The graph of one forward pass on ``torch.zeros(1, *shape)`` (see the module docstring)."""
     import torch
     from torch.overrides import TorchFunctionMode
@@ -835,13 +923,11 @@ def _recorded(module: object, shape: Shape, model: str) -> Graph:
 
     x = torch.zeros(1, *(int(d) for d in shape.dims))
     ids[id(x)] = TensorRef("input")
-    modes = {m: m.training for m in module.modules()}
     hooks = []
     try:
         for m in module.modules():
             hooks.append(m.register_forward_pre_hook(before, with_kwargs=True))
             hooks.append(m.register_forward_hook(after, with_kwargs=True))
-        module.eval()  # safe: torch's nn.Module.eval() (inference mode), not Python's eval; no text involved
         with torch.no_grad(), Recorder():
             out = module(x)
     except Exception as err:  # noqa: BLE001  (the model's own error, on this input)
@@ -850,8 +936,6 @@ def _recorded(module: object, shape: Shape, model: str) -> Graph:
     finally:
         for hook in hooks:
             hook.remove()
-        for m, training in modes.items():
-            m.training = training
     return builder.graph(value(out), prune=True)
 
 

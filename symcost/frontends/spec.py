@@ -28,12 +28,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
+import stat
+import sys
 from pathlib import Path
 
 import sympy
 import yaml
 
 from ..core import symbols as sym
+from ..core.arguments import display_name
 from ..core.shape import MAX_RANK
 from ..layers.upsample import MODES as UPSAMPLE_MODES
 from ..networks.containers import Concat, Model, Repeat, Residual, Sequential
@@ -55,7 +59,8 @@ TOP_LEVEL = ("name", "input", "symbols", "layers")
 CONTAINERS = {"sequential": ("layers",), "residual": ("body", "shortcut", "join"),
               "concat": ("branches", "pad", "join"), "repeat": ("times", "body")}
 #: Arguments whose value may be one of these words rather than a number.
-WORDS = {"padding": ("same", "valid"), "mode": UPSAMPLE_MODES, "approximate": ("none", "tanh")}
+WORDS = {"padding": ("same", "valid"), "mode": (*UPSAMPLE_MODES, "constant", "reflect", "replicate", "circular",
+                                             "row", "batch", "sum", "mean", "max"), "approximate": ("none", "tanh")}
 #: torch.nn arguments that change no count; accepted and ignored.
 IGNORED = {"inplace", "eps", "momentum"}
 
@@ -67,10 +72,15 @@ def load(path: str | Path) -> Model:
     if path.suffix.lower() not in (".yaml", ".yml", ".json"):
         raise SpecError(f"{label}: spec files end in .yaml, .yml or .json")
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise SpecError(f"{label}: is {size:,} bytes; spec files may be at most {MAX_BYTES:,}")
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:  # one open: what is checked is what is read
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise SpecError(f"{label}: is not a regular file; spec files are read from regular files only")
+            if info.st_size > MAX_BYTES:
+                raise SpecError(f"{label}: is {info.st_size:,} bytes; spec files may be at most {MAX_BYTES:,}")
+            raw = handle.read(MAX_BYTES + 1)  # never more than the bound, whatever the file claims
+        if len(raw) > MAX_BYTES:
+            raise SpecError(f"{label}: is more than {MAX_BYTES:,} bytes; spec files may be at most {MAX_BYTES:,}")
     except OSError as err:
         raise SpecError(f"{label}: cannot read: {err.strerror}") from None
     try:
@@ -90,6 +100,11 @@ def loads(text: str, label: str = "<spec>", *, json_format: bool = False, defaul
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+#: arguments that take a list of any length (a shape, dims, pads), not a (height, width) pair
+SEQUENCES = frozenset({"shape", "dims", "sizes", "pad", "split_size_or_sections", "shifts", "dim",
+                       "normalized_shape"})
+
+
 def _refuse_aliases(text: str) -> None:
     """No anchors/aliases: no "billion laughs", no recursive nodes (checked on the event stream)."""
     for event in yaml.parse(text, Loader=_SAFE_LOADER):
@@ -104,10 +119,20 @@ def _parse_yaml(text: str, label: str) -> object:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(err, "problem", None) or str(err)
+        problem = (getattr(err, "problem", None) or str(err)).splitlines()[0]  # one line, whatever libyaml says
         raise SpecError(f"{label}: malformed YAML: {where}{problem}") from None
     except RecursionError:
         raise SpecError(f"{label}: malformed YAML: nested too deeply") from None
+    except ValueError as err:  # an integer literal longer than Python converts (4,300 digits)
+        raise SpecError(f"{label}: malformed YAML: {_first_line(err)}; numbers must be at most 10**18") from None
+
+
+def _first_line(err: Exception) -> str:
+    """Python's refusal of a huge integer literal, in a few words."""
+    text = str(err)
+    if "digits" in text:
+        return f"an integer literal has more than {sys.get_int_max_str_digits():,} digits"
+    return (text.splitlines() or [type(err).__name__])[0][:120]
 
 
 def _parse_json(text: str, label: str) -> object:
@@ -117,6 +142,8 @@ def _parse_json(text: str, label: str) -> object:
         raise SpecError(f"{label}: malformed JSON: line {err.lineno} column {err.colno}: {err.msg}") from None
     except RecursionError:
         raise SpecError(f"{label}: malformed JSON: nested too deeply") from None
+    except ValueError as err:  # an integer literal longer than Python converts (4,300 digits)
+        raise SpecError(f"{label}: malformed JSON: {_first_line(err)}; numbers must be at most 10**18") from None
 
 
 def _refuse_constant(name: str) -> None:
@@ -148,12 +175,19 @@ class _Builder:
         name = data.get("name", default_name)
         if not isinstance(name, str) or not name:
             raise self.fail("name", f"must be text, got {_kind_of(name)}")
+        try:
+            display_name(name, layer="the spec")
+        except SymcostError as err:
+            raise self.fail("name", str(err)) from None
         shape = self.input_shape(data["input"]) if "input" in data else None
         body = self.sequence(data["layers"], "layers", depth=0)
         return Model(body, name=name, input_shape=shape)
 
     def declare(self, declared: object) -> None:
         if isinstance(declared, list):
+            for i, name in enumerate(declared):
+                if not isinstance(name, str):
+                    raise self.fail(f"symbols[{i}]", f"a symbol is a name, got {_kind_of(name)}")
             declared = {name: {} for name in declared}
         if not isinstance(declared, dict):
             raise self.fail("symbols", f"must be a list of names or a mapping, got {_kind_of(declared)}")
@@ -161,7 +195,9 @@ class _Builder:
             where = f"symbols.{name}"
             if options is None:
                 options = {}
-            if not isinstance(name, str) or not isinstance(options, dict):
+            if not isinstance(name, str):
+                raise self.fail("symbols", f"a symbol is a name, got {_kind_of(name)}")
+            if not isinstance(options, dict):
                 raise self.fail(where, "each symbol is a name, optionally with {latex: ..., integer: ...}")
             self.check_keys(where, options, ("latex", "integer"), f"symbol {name!r}")
             integer = options.get("integer", True)
@@ -203,6 +239,11 @@ class _Builder:
         name = item.get("name")
         if name is not None and (not isinstance(name, str) or not name):
             raise self.fail(path, f"name must be non-empty text, got {_kind_of(name)}")
+        if name is not None:
+            try:
+                display_name(name, layer=kind if isinstance(kind, str) else "layer")
+            except SymcostError as err:
+                raise self.fail(path, str(err)) from None
         container = kind.replace("_", "").lower()
         if container in CONTAINERS:
             return self.container(container, item, path, depth, name)
@@ -250,6 +291,8 @@ class _Builder:
         types = {f.name: str(f.type) for f in fields}
         arguments = {}
         for key, value in item.items():
+            if not isinstance(key, str):
+                raise self.fail(path, f"{cls.__name__}: argument names are text, got {_kind_of(key)}")
             if key in ("kind", "name"):
                 continue
             if key in IGNORED:
@@ -270,6 +313,10 @@ class _Builder:
 
     # -- values ----------------------------------------------------------------
     def argument(self, value: object, path: str, argument: str) -> object:
+        if isinstance(value, list) and argument in SEQUENCES:
+            if not 1 <= len(value) <= 32 or any(isinstance(v, (list, dict)) for v in value):
+                raise self.fail(path, f"must be a flat list of 1 to 32 values, got {len(value)} values")
+            return tuple(self.argument(v, path, argument) for v in value)
         if isinstance(value, list):
             if len(value) > MAX_RANK:  # the layer checks the length it takes (a pair, a triple...)
                 raise self.fail(path, f"must be one value or a list of at most {MAX_RANK}, got {len(value)} values")
@@ -308,6 +355,8 @@ class _Builder:
 
     def check_keys(self, path: str, mapping: dict, allowed: tuple, owner: str) -> None:
         for key in mapping:
+            if not isinstance(key, str):
+                raise self.fail(path, f"{owner}: keys are text, got {_kind_of(key)}")
             if key not in allowed:
                 raise self.fail(path, _unknown("key", str(key), list(allowed), owner=owner))
 

@@ -7,17 +7,26 @@ from .adaptive_pooling import (
 )
 from .base import Layer
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
-from .cat import Cat
+from .cat import Cat, Stack
 from .conv import Conv1d, Conv2d, Conv3d
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .elementwise import Add, Mul, Scale
+from .elementwise_math import Abs, Clamp, Erf, Exp, Log, MaskedFill, Neg, Pow, Rsqrt, Sqrt, Where
+from .embedding import Embedding, EmbeddingBag
+from .gated import GLU, SwiGLU
 from .linear import Linear
 from .mean import Mean
-from .padding import Pad2d
-from .passthrough import Dropout, Identity
+from .normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LayerNorm, RMSNorm
+from .padding import Pad, Pad2d
+from .layout import Contiguous, Expand, IndexSelect, Permute, Roll, Select, Slice, Transpose
+from .passthrough import (AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout, Identity,
+                          StochasticDepth)
 from .pooling import AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d
-from .reshape import Flatten
+from .reshape import Flatten, Reshape, Squeeze, Unflatten, Unsqueeze, View
 from .separable import SeparableConv2d
+from .reductions import Amax, Amin, Sum, Var
+from .softmax import LogSoftmax, Softmax
+from .split import Chunk, Split, Unbind
 from .tensors import Constant, Parameter
 from .upsample import Upsample
 from .registry import kinds, layer_class  # after the kinds above registered themselves
@@ -32,4 +41,11 @@ __all__ = [
     "AdaptiveMaxPool3d",
     "Flatten", "Dropout", "Identity", "Upsample", "Add", "Mul", "Scale",
     "Cat", "Mean", "Pad2d", "Parameter", "Constant",
+    "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "RMSNorm",
+    "Embedding", "EmbeddingBag", "Softmax", "LogSoftmax",
+    "Pow", "Sqrt", "Rsqrt", "Exp", "Log", "Erf", "Clamp", "Where", "MaskedFill", "Abs", "Neg",
+    "Sum", "Var", "Amax", "Amin", "GLU", "SwiGLU",
+    "Reshape", "View", "Permute", "Transpose", "Unflatten", "Squeeze", "Unsqueeze", "Expand", "Contiguous",
+    "Chunk", "Split", "Unbind", "Select", "Slice", "IndexSelect", "Roll", "Stack", "Pad",
+    "StochasticDepth", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
 ]

@@ -37,7 +37,7 @@ def bin_coverage(size: sympy.Expr, bins: sympy.Expr) -> sympy.Expr:
     """Input positions read along one axis, summed over the ``bins`` windows."""
     if bins == 1 or size == bins:
         return size
-    if size.is_Integer and bins.is_Integer:  # closed form: the bins overlap by gcd-spaced steps
+    if size.is_Integer and bins.is_Integer:  # window i reads ceil((r_i + I)/O) positions, r_i = i*I mod O: I + O - gcd
         return size + bins - sympy.igcd(size, bins)
     if bins.is_Integer and bins <= _EXPLICIT_BINS:
         terms = [sympy.ceiling((i + 1) * size / bins) - sympy.floor(i * size / bins) for i in range(int(bins))]
@@ -47,13 +47,23 @@ def bin_coverage(size: sympy.Expr, bins: sympy.Expr) -> sympy.Expr:
 
 
 def widest_bin(size: sympy.Expr, bins: sympy.Expr) -> sympy.Expr:
-    """The longest window: exact for numbers, ``ceil(I/O)`` (exact when O divides I) otherwise."""
-    if size.is_Integer and bins.is_Integer:
-        # a bin is ceil(I/O) long, or one more when some bin starts at a fraction past 1 - frac(I/O):
-        # the starts' fractions reach (O - gcd)/O, so that happens exactly when I mod O > gcd(I, O)
-        longer = size % bins > sympy.igcd(size, bins)
-        return sympy.ceiling(size / bins) + (1 if longer else 0)
-    return sympy.ceiling(size / bins)
+    """The longest window, exactly: with ``I = q*O + r``, ``q`` if ``r = 0``, ``q + 1`` if ``r`` divides ``O``, else ``q + 2``.
+
+    Bin ``i`` has length ``q + ceil((a + r)/O)`` with ``a = i*r mod O``, and ``a``
+    reaches ``O - gcd(r, O)``; so a bin of ``q + 2`` exists exactly when
+    ``gcd(r, O) < r``. For symbols the rule stays a ``Piecewise`` that numbers decide::
+
+        >>> widest_bin(sympy.Integer(9), sympy.Integer(7)), widest_bin(sympy.Integer(8), sympy.Integer(6))
+        (3, 2)
+    """
+    if size.is_Integer and bins.is_Integer:  # the largest i*I mod O is O - gcd(I, O): no loop over 10**18 bins
+        return sympy.ceiling((size + bins - sympy.igcd(size, bins)) / bins)
+    rest = sympy.Mod(size, bins)
+    if rest == 0:
+        return size / bins
+    # r = 0 or r | O: no bin longer than ceil(I/O); Max(r, 1) keeps the Mod defined when r = 0
+    extra = sympy.Piecewise((0, sympy.Eq(sympy.Mod(bins, sympy.Max(rest, 1)), 0)), (1, True))
+    return sympy.ceiling(size / bins) + extra
 
 
 @dataclass(frozen=True)

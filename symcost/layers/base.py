@@ -14,9 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import ClassVar
 
+import sympy
+
 from ..core.cost import Cost
 from ..core.display_hook import Displayable
 from ..core.errors import ShapeError
+from ..core.evaluate import substitute
 from ..core.shape import Shape
 
 #: What a map with 1, 2 or 3 spatial axes is called in errors.
@@ -33,6 +36,8 @@ class Layer(Displayable):
 
     #: how many input tensors the layer takes (``None``: two or more)
     arity: ClassVar[int | None] = 1
+    #: with ``arity = None``, the fewest inputs the layer takes (``Cat`` and ``Stack`` take one)
+    min_inputs: ClassVar[int] = 2
 
     @classmethod
     def arguments(cls) -> list:
@@ -48,11 +53,27 @@ class Layer(Displayable):
         """How errors name this layer: ``Conv2d`` or ``Conv2d "conv1"``."""
         return f'{self.kind} "{self.name}"' if self.name else self.kind
 
+    def subs(self, values: dict | None = None, /, **by_name: object) -> "Layer":
+        """The same layer with numbers substituted into its arguments, constructed anew.
+
+        Construction re-runs every argument rule, so ``Conv2d(8, K).subs(K=0)``
+        is refused exactly as ``Conv2d(8, 0)`` is. A layer whose arguments hold
+        none of the symbols is returned as is.
+        """
+        changed = {}
+        for f in self.arguments():
+            value = getattr(self, f.name)
+            new = _substituted(value, values, by_name)
+            if new is not value:
+                changed[f.name] = new
+        return replace(self, **changed) if changed else self
+
     def cost(self, *shapes: Shape | tuple) -> Cost:
         """The cost of this layer on the given input shape(s)."""
         inputs = tuple(s if isinstance(s, Shape) else Shape(*s) for s in shapes)
-        if self.arity is None and len(inputs) < 2:
-            raise ShapeError(f"{self.label}: takes two or more input shapes, got {len(inputs)}")
+        if self.arity is None and len(inputs) < self.min_inputs:
+            fewest = "two" if self.min_inputs == 2 else str(self.min_inputs)
+            raise ShapeError(f"{self.label}: takes {fewest} or more input shapes, got {len(inputs)}")
         if self.arity is not None and len(inputs) != self.arity:
             raise ShapeError(f"{self.label}: takes {self.arity} input shape(s), got {len(inputs)}")
         cost = self._cost(*inputs)
@@ -71,3 +92,14 @@ class Layer(Displayable):
         if not shape.is_feature_map:
             raise ShapeError(f"{self.label}: expects a (C, H, W) feature map, got {shape}")
         return shape
+
+
+def _substituted(value: object, values: dict | None, by_name: dict) -> object:
+    """``value`` (an expression, or a tuple of them) with symbols replaced; the same object if none changed."""
+    if isinstance(value, (tuple, list)):
+        items = [_substituted(v, values, by_name) for v in value]
+        return value if all(a is b for a, b in zip(items, value)) else type(value)(items)
+    if isinstance(value, sympy.Basic) and value.free_symbols:
+        new = substitute(value, values, **by_name)
+        return value if new == value else new
+    return value

@@ -1,4 +1,4 @@
-"""BatchNorm1d, BatchNorm2d and BatchNorm3d at inference, as torch.nn.
+"""BatchNorm1d, BatchNorm2d and BatchNorm3d, as torch.nn: at inference (the default) or in training mode.
 
 BatchNorm1d takes (C,) or (C, L), BatchNorm2d (C, H, W), BatchNorm3d (C, T, H, W).
 Folded into one scale and one shift per channel, it costs one multiply and
@@ -13,6 +13,11 @@ one add per element. ``weight`` and ``bias`` (when ``affine``) are learned;
     (2*C, 2*C + 1, 2*C*H*W)
     >>> sc.BatchNorm1d(affine=False).cost(sc.Shape(C)).flops()
     2*C
+
+``training=True`` counts training mode's forward pass instead: the statistics
+of each channel computed now and the running statistics updated, as
+:func:`~symcost.layers.normalization.batch_norm_training_ops` counts them (for
+a batch of one sample, which needs more than one position per channel).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from ..core import arguments as arg
 from ..core.cost import Cost
 from ..core.counts import OpCounts, Params
 from ..core.errors import ShapeError
+from .normalization import batch_norm_training_ops, running_buffers
 from .registry import register
 from ..core.shape import Shape
 from .base import Layer
@@ -33,11 +39,12 @@ from .base import Layer
 
 @dataclass(frozen=True)
 class _BatchNormNd(Layer):
-    """Inference batch norm; subclasses say which input ranks they take (``ranks``, per sample)."""
+    """The batch norm; subclasses say which input ranks they take (``ranks``, per sample)."""
 
     num_features: object = None
     affine: bool = True
     track_running_stats: bool = True
+    training: bool = False
 
     def __post_init__(self) -> None:
         label = self.label
@@ -47,6 +54,7 @@ class _BatchNormNd(Layer):
             )
         arg.boolean(self.affine, layer=label, argument="affine")
         arg.boolean(self.track_running_stats, layer=label, argument="track_running_stats")
+        arg.boolean(self.training, layer=label, argument="training")
 
     def _cost(self, shape: Shape) -> Cost:
         if shape.rank not in self.ranks:
@@ -54,8 +62,13 @@ class _BatchNormNd(Layer):
         c = shape[0]
         if self.num_features is not None and arg.refuted(sympy.Eq(self.num_features, c)):
             raise ShapeError(f"{self.label}: num_features is {self.num_features} but the input has {c} channels")
-        buffers = (("running_mean", c), ("running_var", c), ("num_batches_tracked", 1))
+        buffers = running_buffers(c)
         n = shape.numel
+        ops = OpCounts(mul=n, add=n)
+        if self.training:
+            if arg.proven(sympy.Eq(n / c, 1)):
+                raise ShapeError(f"{self.label}: training mode needs more than one value per channel, got {shape}")
+            ops = batch_norm_training_ops(c, n / c, self.affine, self.track_running_stats)
         return Cost(
             kind=self.kind,
             in_shapes=(shape,),
@@ -65,7 +78,7 @@ class _BatchNormNd(Layer):
                 bias=c if self.affine else 0,
                 buffers=buffers if self.track_running_stats else (),
             ),
-            ops=OpCounts(mul=n, add=n),
+            ops=ops,
         )
 
 

@@ -67,7 +67,7 @@ class _ConvNd(Layer):
         normalize_conv_arguments(self, self.nd)
         if isinstance(self.padding, str):
             arg.choice(self.padding, ("same", "valid"), layer=label, argument="padding")
-            if self.padding == "same" and any(arg.refuted(sympy.Eq(s, 1)) for s in self.stride):
+            if self.padding == "same" and any((s - 1).is_nonzero for s in self.stride):
                 raise InvalidArgumentError(label, "padding='same'", "needs stride 1, as in torch", self.stride)
         else:
             padding = arg.ntuple(self.padding, self.nd, arg.nonnegative_int, layer=label, argument="padding")

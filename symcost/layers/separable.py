@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from ..core import arguments as arg
 from ..core.cost import Cost, chain
+from ..core.errors import ArgumentTypeError, InvalidArgumentError
 from .registry import register
 from ..core.shape import Shape
 from .base import Layer
@@ -40,9 +41,14 @@ class SeparableConv2d(Layer):
             self, "depth_multiplier",
             arg.positive_int(self.depth_multiplier, layer=self.label, argument="depth_multiplier"),
         )
-        # Validate the shared arguments once, with this layer's label.
-        self._pointwise()
-        Conv2d(1, self.kernel_size, self.stride, self.padding, self.dilation, bias=self.bias, name=self.name)
+        # Validate the shared arguments once; an error names this layer, not the Conv2d parts.
+        try:
+            self._pointwise()
+            Conv2d(1, self.kernel_size, self.stride, self.padding, self.dilation, bias=self.bias, name=self.name)
+        except InvalidArgumentError as err:
+            raise InvalidArgumentError(self.label, err.argument, err.rule, err.value) from None
+        except ArgumentTypeError as err:
+            raise ArgumentTypeError(f"{self.label}: {str(err).split(': ', 1)[-1]}") from None
 
     def _depthwise(self, in_channels: object) -> Conv2d:
         return Conv2d(

@@ -19,6 +19,8 @@ class Network:
     """Base of containers: anything with ``walk(flow, prefix)``, analyzable as a whole."""
 
     name: str | None
+    #: Tensors of the model that no layer uses (see :class:`~symcost.networks.report.UnusedParams`).
+    unused_params: tuple = ()
 
     def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
         raise NotImplementedError
@@ -60,4 +62,4 @@ class Network:
         """The exact-floor report on ``shape`` (what ``analyze`` returns by default)."""
         rows, out = self.walk(Flow(shape, ReceptiveField.of_input(shape)), self.root_prefix)
         return Report(model=model, input_shape=shape, convention=convention,
-                      rows=tuple(rows), out_shape=out.shape, rf=out.rf)
+                      rows=tuple(rows), out_shape=out.shape, rf=out.rf, unused_params=tuple(self.unused_params))

@@ -21,13 +21,35 @@ import sympy
 
 from ..core.arguments import boolean, positive_int
 from ..core.cost import Cost
-from ..core.errors import ShapeError, SymcostError, with_context
+from ..core.errors import ArgumentTypeError, InvalidArgumentError, ShapeError, SymcostError, with_context
 from ..layers.base import Layer
 from ..layers.elementwise import Add
 from .base import Network
 from .report import Flow, Row, qualified
 from ..core.receptive_field import ReceptiveField, merge_branches, same_grid
 from ..core.shape import Shape
+
+
+#: Deepest nesting of containers (each level is a few Python frames of the walk).
+MAX_NESTING = 100
+#: A Repeat with a number of passes is unrolled (one row per pass) while it makes at most this many rows;
+#: beyond, a shape-keeping block is counted once with ``count = times``, as a symbolic ``times`` is.
+MAX_UNROLLED_ROWS = 10_000
+
+
+def _nesting(owner: str, children: tuple) -> int:
+    """The nesting depth of a container holding ``children``; refuses non-layers and too deep a nesting."""
+    depth = 0
+    for child in children:
+        if isinstance(child, Network):
+            depth = max(depth, getattr(child, "_nesting", 1))
+        elif not isinstance(child, Layer):
+            raise ArgumentTypeError(f"{owner}: children must be symcost layers or containers, got "
+                                    f"{type(child).__name__} {child!r:.60}")
+    if depth + 1 > MAX_NESTING:
+        raise InvalidArgumentError(owner, "children", f"may nest containers at most {MAX_NESTING} deep",
+                                   f"{depth + 1} levels")
+    return depth + 1
 
 
 def _walk(child: object, flow: Flow, name: str) -> tuple[list[Row], Flow]:
@@ -51,7 +73,7 @@ def _walk(child: object, flow: Flow, name: str) -> tuple[list[Row], Flow]:
         rf = flow.rf.through(cost.rf) if flow.rf is not None else None  # None: computed from no input
         row_rf = rf if rf is not None else ReceptiveField.identity(0)
         return [Row(name, child.kind, cost, 1, row_rf)], Flow(cost.out_shape, rf, flow.index + 1)
-    raise TypeError(f'"{name}": {type(child).__name__} is not a symcost layer or container')
+    raise ArgumentTypeError(f'"{name}": {type(child).__name__} is not a symcost layer or container')
 
 
 def _located(err: SymcostError, source: str) -> SymcostError:
@@ -103,6 +125,7 @@ class Sequential(Network):
     source: str | None = field(default=None, compare=False, repr=False)
 
     def __init__(self, *children: object, name: str | None = None, source: str | None = None):
+        object.__setattr__(self, "_nesting", _nesting("Sequential", children))
         object.__setattr__(self, "children", tuple(children))
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "source", source)
@@ -127,6 +150,10 @@ class Residual(Network):
     name: str | None = field(default=None, kw_only=True)
     join: str = field(default="add", kw_only=True)
     source: str | None = field(default=None, kw_only=True, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        parts = (self.body,) if self.shortcut is None else (self.body, self.shortcut)
+        object.__setattr__(self, "_nesting", _nesting("Residual", parts))
 
     def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
         body_rows, body = _walk(self.body, flow, _child_name(prefix, "body", self.body))
@@ -160,6 +187,7 @@ class Concat(Network):
                  source: str | None = None):
         if len(branches) < 2:
             raise ShapeError(f"Concat needs two or more branches, got {len(branches)}")
+        object.__setattr__(self, "_nesting", _nesting("Concat", branches))
         object.__setattr__(self, "branches", tuple(branches))
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "pad", boolean(pad, layer="Concat", argument="pad"))
@@ -201,7 +229,8 @@ def _padded(junction: str, target: Shape, branch: Flow) -> Flow:
                              f"but {branch.shape} exceeds {target} in {axis}")
         before.append(sympy.floor(missing / 2))
     rf = branch.rf
-    padded_rf = ReceptiveField(rf.size, rf.stride, tuple(p + b * j for p, b, j in zip(rf.padding, before, rf.stride)))
+    padded_rf = ReceptiveField(rf.size, rf.stride, tuple(p + b * j for p, b, j in zip(rf.padding, before, rf.stride)),
+                               rf.uneven)
     return Flow(Shape(branch.shape.C, *target.dims[1:]), padded_rf, branch.index)
 
 
@@ -215,26 +244,33 @@ class Repeat(Network):
     source: str | None = field(default=None, kw_only=True, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "_nesting", _nesting("Repeat", (self.block,)))
         object.__setattr__(self, "times", positive_int(self.times, layer="Repeat", argument="times"))
 
     def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
         if self.times.is_Integer:
-            rows: list[Row] = []
-            for index in range(int(self.times)):
-                block_rows, flow = _walk(self.block, flow, qualified(prefix, str(index)))
-                rows += block_rows
-            return rows, flow
+            first_rows, after = _walk(self.block, flow, qualified(prefix, "0"))
+            if int(self.times) * max(len(first_rows), 1) <= MAX_UNROLLED_ROWS:
+                rows, flow = list(first_rows), after
+                for index in range(1, int(self.times)):
+                    block_rows, flow = _walk(self.block, flow, qualified(prefix, str(index)))
+                    rows += block_rows
+                return rows, flow
+            why = (f"times={self.times} would unroll to more than {MAX_UNROLLED_ROWS:,} rows, so the block is counted "
+                   "once")
+        else:
+            why = f"times={self.times} is symbolic"
         block_rows, out = _walk(self.block, flow, qualified(prefix, "i"))
         if out.shape != flow.shape:
             raise ShapeError(
-                f'repeat "{prefix or "(root)"}": times={self.times} is symbolic, so the block must keep its shape, '
+                f'repeat "{prefix or "(root)"}": {why}, so the block must keep its shape, '
                 f"but it maps {flow.shape} to {out.shape}"
             )
         if not same_grid(flow.rf, out.rf):
-            raise ShapeError(f'repeat "{prefix or "(root)"}": times={self.times} is symbolic, so the block must keep '
+            raise ShapeError(f'repeat "{prefix or "(root)"}": {why}, so the block must keep '
                              f"its effective stride, but it changes {flow.rf.stride} to {out.rf.stride}")
         rf = _repeated_field(flow.rf, out.rf, self.times)
-        rows = [Row(r.name, r.kind, r.cost, r.count * self.times, r.rf) for r in block_rows]
+        rows = [replace(r, count=r.count * self.times, repeats=(self.times, *r.repeats)) for r in block_rows]
         return rows, Flow(out.shape, rf, out.index)
 
 
@@ -248,6 +284,7 @@ def _repeated_field(before: ReceptiveField, once: ReceptiveField, times: sympy.E
         size=tuple(r0 + times * (r1 - r0) for r0, r1 in zip(before.size, once.size)),
         stride=before.stride,
         padding=tuple(p0 + times * (p1 - p0) for p0, p1 in zip(before.padding, once.padding)),
+        uneven=once.uneven,
     )
 
 
@@ -264,11 +301,15 @@ class Model(Network):
         >>> rep = net.analyze()
         >>> rep.model, [row.name for row in rep.rows], rep.total.params
         ('probe', ['flatten', 'fc'], 490)
+
+    ``unused_params`` (:class:`~symcost.networks.report.UnusedParams`) are
+    tensors of the model no layer uses; its reports count and list them.
     """
 
     body: object
     name: str
     input_shape: Shape | None = None
+    unused_params: tuple = ()
 
     def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
         return _walk(self.body, flow, prefix)

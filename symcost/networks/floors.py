@@ -27,10 +27,16 @@ from math import lcm
 
 import sympy
 
-from .report import Assumption, Report
+from ..core.errors import InvalidArgumentError
+from ..core.evaluate import bounded_sum
+from .report import Assumption, Report, expanded_terms
 from ..core.shape import Shape
 
 FLOOR_MODES = ("exact", "divisible")
+
+#: Most terms (estimated before expanding) the polynomials of one divisible report may have in all;
+#: ResNet-152 needs about 15,000, six convolutions with symbolic kernels and strides about 3,600.
+MAX_DIVISIBLE_TERMS = 30_000
 
 #: Probe grid: ``H = 2**16 * h`` resolves every power-of-two stride, so the
 #: walk passes junctions that only agree on such grids and shows the strides.
@@ -78,10 +84,20 @@ def _total_strides(probe: Report, shape: Shape, sides: list[sympy.Symbol]) -> di
 def _exact_division(report: Report, back: dict, assumptions: list[Assumption]) -> Report:
     """Every row with leftover floors taken as exact divisions, ``back`` substituted, expanded."""
     known = {a.expr for a in assumptions}
+    work = [0]  # terms the expansions will make, estimated before each is made
+
+    def spend(expr: sympy.Expr) -> None:
+        work[0] += expanded_terms(expr)
+        if work[0] > MAX_DIVISIBLE_TERMS:
+            raise InvalidArgumentError(
+                "analyze", "floor", f"'divisible' would expand this network's formulas into more than "
+                f"{MAX_DIVISIBLE_TERMS:,} terms (symbolic strides and kernels nest); use floor='exact', or give some "
+                "sizes, strides or kernels as numbers", "divisible")
 
     def polynomial(expr: sympy.Expr, reason: str) -> sympy.Expr:
         def divide(e: sympy.Expr) -> sympy.Expr:
             x = e.args[0]
+            spend(x.xreplace(back))
             assumed = sympy.expand(x.xreplace(back))
             if assumed.free_symbols and assumed not in known:
                 known.add(assumed)
@@ -91,16 +107,25 @@ def _exact_division(report: Report, back: dict, assumptions: list[Assumption]) -
         if expr.has(sympy.floor, sympy.ceiling):
             expr = expr.replace(lambda e: isinstance(e, (sympy.floor, sympy.ceiling)), divide)
         if expr.has(sympy.Sum):
-            expr = expr.replace(lambda e: isinstance(e, sympy.Sum), lambda e: e.doit())
-        return sympy.expand(expr.xreplace(back)) if back else expr
+            expr = expr.replace(lambda e: isinstance(e, sympy.Sum), bounded_sum)
+        if not back:
+            return expr
+        expr = expr.xreplace(back)
+        spend(expr)
+        return expr
 
     rows = tuple(row.map_exprs(lambda e, r=row: polynomial(e, f'{r.name} ({r.kind}) divides exactly'))
                  for row in report.rows)
+    out_shape = report.out_shape.map_exprs(lambda e: polynomial(e, "the output size divides exactly"))
+    rf = report.rf.map_exprs(lambda e: polynomial(e, "the receptive field divides exactly"))
+    if back:
+        rows = tuple(row.map_exprs(sympy.expand) for row in rows)
+        out_shape, rf = out_shape.map_exprs(sympy.expand), rf.map_exprs(sympy.expand)
     return replace(
         report,
         rows=rows,
-        out_shape=report.out_shape.map_exprs(lambda e: polynomial(e, "the output size divides exactly")),
-        rf=report.rf.map_exprs(lambda e: polynomial(e, "the receptive field divides exactly")),
+        out_shape=out_shape,
+        rf=rf,
         floor="divisible",
         assumptions=_strongest(assumptions),
     )

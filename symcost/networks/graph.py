@@ -18,6 +18,17 @@ input. Its report is the same as that of the equivalent containers::
 A layer's arguments may hold symbols that stand for the size of an earlier
 node's output (a :class:`Dim`), as torch code pads one map to another's size;
 the walk puts in that size before costing the layer.
+
+Nodes may share tensors (a tied weight, a module called twice): a node's
+:class:`Tied` says which part an earlier node already counted, and its rows
+count only the rest, marked ``shared`` with that node's row::
+
+    >>> lin = sc.Linear(4, in_features=4)
+    >>> g = sc.Graph([sc.Node("fc1", lin, ["input"]),
+    ...               sc.Node("fc2", lin, ["fc1"], tied=sc.Tied("fc1", sc.Params(weight=16)))], output="fc2")
+    >>> rep = g.analyze(sc.Shape(4))
+    >>> [(row.name, row.params, row.shared) for row in rep.rows], rep.total.params
+    ([('fc1', 20, None), ('fc2', 4, 'fc1')], 24)
 """
 
 from __future__ import annotations
@@ -27,6 +38,7 @@ from dataclasses import dataclass, field, replace
 import sympy
 
 from .containers import _located, _walk
+from ..core.counts import Params
 from ..core.errors import ArgumentTypeError, InvalidArgumentError, ShapeError, SymcostError, with_context
 from ..layers.base import Layer
 from .base import Network
@@ -45,6 +57,23 @@ class Dim:
 
 
 @dataclass(frozen=True)
+class Tied:
+    """The tensors of a node's op that node ``first`` counted already: ``params`` of them, or all (``None``).
+
+    A module called twice is tied wholly to its first call; a layer with one
+    weight shared with another (an LM head tied to the embedding) is tied by
+    that weight's elements, and its rows count the rest.
+    """
+
+    first: str
+    params: Params | None = None
+
+    def __post_init__(self) -> None:
+        if self.params is not None and not isinstance(self.params, Params):
+            raise ArgumentTypeError(f"Tied: params must be symcost Params or None, got {type(self.params).__name__}")
+
+
+@dataclass(frozen=True)
 class Node:
     """One step of a :class:`Graph`: ``op`` (a layer or a network) applied to the named ``inputs``.
 
@@ -53,7 +82,7 @@ class Node:
     input (a ``Parameter`` used as an operand) has ``inputs=()``. ``row`` names
     the report row (default ``name``); two calls of one torch module share a
     row name but not a node name. ``dims`` binds the size symbols in ``op``'s
-    arguments.
+    arguments; ``tied`` names tensors an earlier node counted.
     """
 
     name: str
@@ -61,6 +90,7 @@ class Node:
     inputs: tuple[str, ...]
     row: str | None = field(default=None, kw_only=True)
     dims: tuple[Dim, ...] = field(default=(), kw_only=True)
+    tied: Tied | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         inputs = (self.inputs,) if isinstance(self.inputs, str) else tuple(self.inputs)
@@ -108,6 +138,10 @@ class Graph(Network):
                 raise InvalidArgumentError(label, "inputs", "must be one input for a network", node.inputs)
             if isinstance(node.op, Network) and node.dims:
                 raise InvalidArgumentError(label, "dims", "only apply to a layer's arguments", node.dims)
+            if node.tied is not None and not isinstance(node.tied, Tied):
+                raise ArgumentTypeError(f"{label}: tied must be symcost.Tied, got {type(node.tied).__name__}")
+            if node.tied is not None and node.tied.first not in seen - {self.input}:
+                raise InvalidArgumentError(label, "tied", "must name an earlier node", node.tied.first)
             for used in (*(_source_name(i) for i in node.inputs), *(d.node for d in node.dims)):
                 if used not in seen:
                     raise InvalidArgumentError(label, "inputs", f"must name {self.input!r} or an earlier node", used)
@@ -134,6 +168,8 @@ class Graph(Network):
                 node_rows, out = _walk(op, inputs[0], name)
             else:
                 node_rows, out = _joined(op, sources, inputs, name)
+            if node.tied is not None:
+                node_rows = _untied(node_rows, node.tied, labels[node.tied.first])
             rows += node_rows
             more = node_rows[-1].cost.more_outputs if isinstance(op, Layer) else ()
             flows[node.name] = (out, *(replace(out, shape=shape) for shape in more))
@@ -166,6 +202,36 @@ def _produced(op: Layer, name: str, index: int) -> tuple[list[Row], Flow]:
         raise with_context(err, f'layer {index} "{name}" ({op.kind})') from None
     rf = ReceptiveField.identity(0)  # it sees no input: no field
     return [Row(name, op.kind, cost, 1, rf)], Flow(cost.out_shape, None, index + 1)
+
+
+def _untied(rows: list[Row], tied: Tied, first: str) -> list[Row]:
+    """``rows`` without the tensors ``first`` counted: all of them, or ``tied.params`` taken off the first
+    rows that hold them (a layer has one row)."""
+    if tied.params is None:
+        return [replace(row, cost=replace(row.cost, params=Params()), shared=first) if row.cost.params.total
+                or row.cost.params.buffers else row for row in rows]
+    left = {"weight": tied.params.weight, "bias": tied.params.bias, **dict(tied.params.buffers)}
+    untied = []
+    for row in rows:
+        have = row.cost.params
+        taken = {"weight": _least(have.weight, left["weight"]), "bias": _least(have.bias, left["bias"]),
+                 **{n: _least(v, left.get(n, 0)) for n, v in have.buffers}}
+        if not any(taken.values()):
+            untied.append(row)
+            continue
+        for key, value in taken.items():
+            left[key] = left.get(key, 0) - value
+        params = Params(have.weight - taken["weight"], have.bias - taken["bias"],
+                        tuple((n, v - taken[n]) for n, v in have.buffers))
+        untied.append(replace(row, cost=replace(row.cost, params=params), shared=first))
+    return untied
+
+
+def _least(have: sympy.Expr, wanted: object) -> sympy.Expr:
+    """How much of ``wanted`` a row holding ``have`` gives up: all of it where the two do not compare."""
+    wanted = sympy.Integer(wanted) if isinstance(wanted, int) else wanted
+    difference = have - wanted
+    return have if difference.is_number and difference < 0 else wanted
 
 
 def _bound(node: Node, flows: dict[str, Flow]) -> Layer:

@@ -15,17 +15,20 @@ children; ``analyze`` collects the rows and sums them into closed forms::
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import sympy
 
+from ..core.arguments import display_name
 from ..core.conventions import Convention, count_flops, get_convention
 from ..core.cost import Cost
 from ..core.counts import OpCounts, Params
 from ..core.display_hook import Displayable
-from ..core.errors import DivisibilityError, InvalidArgumentError
 from ..core.arguments import positive_int
+from ..core.cost import bound_text
+from ..core.errors import DivisibilityError, InvalidArgumentError, SymcostError, UnknownRowError, with_context
 from ..core.evaluate import substitute
 from ..core.receptive_field import ReceptiveField
 from ..core.shape import Shape
@@ -56,6 +59,10 @@ class Row:
 
     ``cost`` is per sample; ``batch`` samples multiply the operations and
     activations, never the parameters.
+
+    ``shared`` names the earlier row that counted this layer's tensors when
+    the two use the same ones (a tied weight, a module called twice): the
+    shared part is counted there, not here.
     """
 
     name: str
@@ -64,8 +71,12 @@ class Row:
     count: sympy.Expr
     rf: ReceptiveField
     batch: sympy.Expr = sympy.Integer(1)
+    shared: str | None = None
+    #: the ``times`` of every symbolic Repeat around this row (``count`` is their product)
+    repeats: tuple[sympy.Expr, ...] = ()
 
     def __post_init__(self) -> None:
+        display_name(self.name, layer=f"layer of kind {self.kind}", argument="name")  # every printed row passes here
         for name in ("count", "batch"):
             if isinstance(getattr(self, name), int):
                 object.__setattr__(self, name, sympy.Integer(getattr(self, name)))
@@ -90,13 +101,49 @@ class Row:
     def activations(self) -> sympy.Expr:
         return self.runs * self.cost.activations
 
+    def check(self, values: dict | None = None, /, **by_name: object) -> None:
+        """Re-run every rule this row was built under, with numbers: its Repeats' ``times``, its layer's rules."""
+        for times in self.repeats:
+            positive_int(substitute(times, values, **by_name), layer="Repeat", argument="times")
+        self.cost.check(values, **by_name)
+
     def subs(self, values: dict | None = None, /, **by_name: object) -> "Row":
-        return Row(self.name, self.kind, self.cost.subs(values, **by_name), substitute(self.count, values, **by_name),
-                   self.rf.subs(values, **by_name), substitute(self.batch, values, **by_name))
+        """The row with numbers substituted, its rules checked first (:meth:`check`)."""
+        try:
+            self.check(values, **by_name)
+        except SymcostError as err:
+            raise with_context(err, f'with {bound_text(values, by_name)}: layer "{self.name}" ({self.kind})') from None
+        return self.substituted(values, **by_name)
+
+    def substituted(self, values: dict | None = None, /, **by_name: object) -> "Row":
+        """Symbols replaced without re-checking the rules."""
+        return self.map_exprs(lambda e: substitute(e, values, **by_name))
 
     def map_exprs(self, fn) -> "Row":
         return Row(self.name, self.kind, self.cost.map_exprs(fn), fn(self.count), self.rf.map_exprs(fn),
-                   fn(self.batch))
+                   fn(self.batch), self.shared, tuple(fn(t) for t in self.repeats))
+
+
+@dataclass(frozen=True)
+class UnusedParams:
+    """Tensors of a model that no row uses (an auxiliary head the forward never calls).
+
+    ``name`` is the module that holds them all, or the tensor's own name;
+    ``params`` counts its parameter elements, ``buffers`` its buffer elements.
+    A report counts them in its totals and lists them apart.
+    """
+
+    name: str
+    params: sympy.Expr = sympy.Integer(0)
+    buffers: sympy.Expr = sympy.Integer(0)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", sympy.Integer(self.params))
+        object.__setattr__(self, "buffers", sympy.Integer(self.buffers))
+
+    @property
+    def as_params(self) -> Params:
+        return Params(weight=self.params, buffers=(("unused", self.buffers),) if self.buffers else ())
 
 
 @dataclass(frozen=True)
@@ -112,7 +159,7 @@ class Totals:
 
     @property
     def params(self) -> sympy.Expr:
-        """Learned parameters (weights and biases)."""
+        """Learned parameters (weights and biases), each tensor once, unused ones included."""
         return self.parameters.total
 
     @property
@@ -151,7 +198,8 @@ class Report(Displayable):
 
     ``floor`` is ``"exact"`` (every floor kept) or ``"divisible"``; a divisible
     report lists the ``assumptions`` its polynomials rest on, and ``subs``
-    refuses numbers that break one.
+    refuses numbers that break one. ``unused_params`` lists tensors of the
+    model that no row uses; the totals count them.
     """
 
     model: str
@@ -164,12 +212,17 @@ class Report(Displayable):
     assumptions: tuple[Assumption, ...] = ()
     #: samples per forward pass: an int or a symbol (``symcost.symbols.B``); rows are per sample when 1
     batch: sympy.Expr = sympy.Integer(1)
+    unused_params: tuple[UnusedParams, ...] = ()
+
+    def __post_init__(self) -> None:
+        display_name(self.model, layer="Report", argument="model")
 
     @cached_property
     def total(self) -> Totals:
         live = [sympy.Add(*(s.numel for s in row.cost.in_shapes)) + row.cost.activations for row in self.rows]
         return Totals(
-            parameters=Params.sum(row.cost.params.scaled(row.count) for row in self.rows),
+            parameters=Params.sum([*(row.cost.params.scaled(row.count) for row in self.rows),
+                                   *(u.as_params for u in self.unused_params)]),
             ops=OpCounts.sum(row.cost.ops.scaled(row.runs) for row in self.rows),
             activations=sympy.Add(*(row.activations for row in self.rows)),
             peak_activations=self.batch * (_largest(live) if live else self.input_shape.numel),
@@ -193,15 +246,41 @@ class Report(Displayable):
         for row in self.rows:
             if row.name == name:
                 return row
-        raise KeyError(f"no layer {name!r} in report {self.model!r}")
+        raise UnknownRowError(f"no layer {name!r} in report {self.model!r}")
+
+    def check(self, values: dict | None = None, /, **by_name: object) -> None:
+        """Refuse numbers that break a rule of any layer (or the input shape), as construction would.
+
+        The error is the layer's own message, led by the numbers and the row
+        (``with H=31, W=31: layer 17 "features.16" (MaxPool2d) on input ...``).
+        """
+        self.check_assumptions(values, **by_name)
+        bound = bound_text(values, by_name)
+        try:
+            self.input_shape.subs(values, **by_name)
+        except SymcostError as err:
+            raise with_context(err, f"with {bound}: input {self.input_shape}") from None
+        checked: set = set()
+        for index, row in enumerate(self.rows):
+            key = (row.cost.layer, row.cost.in_shapes, row.repeats)
+            if key in checked:  # deep networks repeat a block's layers on the same shapes
+                continue
+            try:
+                row.check(values, **by_name)
+            except SymcostError as err:
+                raise with_context(err, f"with {bound}: {_where(index, row, values, by_name)}") from None
+            checked.add(key)
 
     def subs(self, values: dict | None = None, /, **by_name: object) -> "Report":
-        """The same report with numbers substituted: exact integers throughout."""
-        self.check_assumptions(values, **by_name)
+        """The same report with numbers substituted: exact integers throughout.
+
+        Every layer's rules are checked on the numbers first (:meth:`check`).
+        """
+        self.check(values, **by_name)
         return replace(
             self,
             input_shape=self.input_shape.subs(values, **by_name),
-            rows=tuple(row.subs(values, **by_name) for row in self.rows),
+            rows=tuple(row.substituted(values, **by_name) for row in self.rows),
             out_shape=self.out_shape.subs(values, **by_name),
             rf=self.rf.subs(values, **by_name),
             batch=substitute(self.batch, values, **by_name),
@@ -221,22 +300,72 @@ class Report(Displayable):
         return replace(self, rows=tuple(replace(row, batch=b) for row in self.rows), batch=b)
 
 
+def _where(index: int, row: Row, values: dict | None, by_name: dict) -> str:
+    """DESIGN's ``layer N "name" (Kind) on input SHAPE`` for a row, its input shown with the numbers if valid."""
+    try:
+        shapes = ", ".join(str(s.subs(values, **by_name)) for s in row.cost.in_shapes)
+    except SymcostError:
+        shapes = ", ".join(str(s) for s in row.cost.in_shapes)
+    return f'layer {index} "{row.name}" ({row.kind}) on input {shapes}'
+
+
+#: A symbolic peak keeps at most this many candidates that no other dominates; past it, the rest are kept
+#: unpruned (a longer ``Max``, still exact) so pruning stays linear in the number of layers.
+MAX_PEAK_CANDIDATES = 64
+
+
 def _largest(values: list[sympy.Expr]) -> sympy.Expr:
     """The maximum of ``values``; a symbolic one stays an unevaluated ``Max`` of the distinct values.
 
     Letting SymPy order hundreds of nested-floor formulas costs seconds and
-    rarely decides anything; substituting numbers evaluates the ``Max``.
+    rarely decides anything; substituting numbers evaluates the ``Max``. A
+    value another provably dominates is dropped; each value is expanded once
+    and compared with at most :data:`MAX_PEAK_CANDIDATES` kept ones.
     """
     distinct = list(dict.fromkeys(values))
     if all(v.is_number for v in distinct):
         return max(distinct)
-    kept = [v for v in distinct if not any(w is not v and _dominates(w, v) for w in distinct)]
-    return sympy.Max(*kept, evaluate=False) if len(kept) > 1 else kept[0]
+    kept: list[tuple[sympy.Expr, dict | None]] = []
+    for value in distinct:
+        terms = _polynomial_terms(value)
+        if terms is not None and len(kept) <= MAX_PEAK_CANDIDATES:
+            if any(other is not None and _dominates(other, terms) for _, other in kept):
+                continue
+            kept = [(v, t) for v, t in kept if t is None or not _dominates(terms, t)]
+        kept.append((value, terms))
+    return sympy.Max(*(v for v, _ in kept), evaluate=False) if len(kept) > 1 else kept[0][0]
 
 
-def _dominates(big: sympy.Expr, small: sympy.Expr) -> bool:
-    """``big >= small`` for all positive symbols: their difference is a polynomial with no negative coefficient."""
-    if big.has(sympy.floor, sympy.ceiling, sympy.Piecewise) or small.has(sympy.floor, sympy.ceiling, sympy.Piecewise):
-        return False
-    difference = sympy.expand(big - small)
-    return all(c >= 0 for c in difference.as_coefficients_dict().values()) and difference.is_polynomial()
+#: Most terms an expansion symcost makes may produce (an upper estimate, checked before expanding).
+MAX_EXPANDED_TERMS = 5_000
+
+
+def expanded_terms(expr: sympy.Expr) -> int:
+    """An upper bound on the terms of ``sympy.expand(expr)``, from its tree alone (nothing is expanded)."""
+    if isinstance(expr, sympy.Add):
+        return sum(expanded_terms(a) for a in expr.args)
+    if isinstance(expr, sympy.Mul):
+        return math.prod(expanded_terms(a) for a in expr.args)
+    if isinstance(expr, sympy.Pow) and expr.exp.is_Integer and expr.exp > 1:
+        return expanded_terms(expr.base) ** min(int(expr.exp), 64)
+    return 1
+
+
+def _polynomial_terms(value: sympy.Expr) -> dict | None:
+    """``value`` as {monomial: numeric coefficient}, or None when it is not a polynomial (floors, fractions)."""
+    if expanded_terms(value) > MAX_EXPANDED_TERMS:
+        return None  # kept in the Max as it is: comparing would cost more than it saves
+    if value.has(sympy.floor, sympy.ceiling, sympy.Piecewise, sympy.Min, sympy.Max):
+        return None
+    for expand in (sympy.expand_mul, sympy.expand):  # expand_mul is enough for products of sizes, and cheaper
+        terms = expand(value).as_coefficients_dict()
+        if all(c.is_number for c in terms.values()) and all(
+                base.is_Symbol and exp.is_Integer and exp > 0 or base == 1
+                for monomial in terms for base, exp in monomial.as_powers_dict().items()):
+            return dict(terms)
+    return None
+
+
+def _dominates(big: dict, small: dict) -> bool:
+    """``big >= small`` for all positive symbols: every coefficient of their difference is >= 0."""
+    return all(big.get(m, 0) - small.get(m, 0) >= 0 for m in {*big, *small})

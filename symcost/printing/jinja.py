@@ -27,12 +27,15 @@ they see the same view model and nothing of Python's internals.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import os
+import re
 from pathlib import Path
 
 import jinja2
 import sympy
+from jinja2 import nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..core.errors import TemplateError, TemplateSecurityError
@@ -138,10 +141,144 @@ def latex_environment() -> jinja2.Environment:
     return environment().overlay(**_options("latex"))
 
 
+#: Longest text, list or output a user's template may build, in characters or items.
+MAX_TEMPLATE_SIZE = 1_000_000
+#: Most steps (loop iterations, calls, operators) one rendering of a user's template may take.
+MAX_TEMPLATE_STEPS = 1_000_000
+#: Largest integer a user's template may compute, in bits (about 30,000 digits).
+MAX_TEMPLATE_BITS = 100_000
+
+_STEPS: contextvars.ContextVar[list[int]] = contextvars.ContextVar("symcost_template_steps")
+#: A width or precision in a %- or {}-format spec (``%99999999s``, ``{:>99999999}``), or a ``*`` width.
+_FORMAT_WIDTH = re.compile(r"%[-+ #0]*(\d+|\*)?(?:\.(\d+|\*))?|\{[^{}]*:[^{}]*?(\d+)[^{}]*\}")
+
+
+def _bound(what: str, limit: str) -> TemplateError:
+    return TemplateError(f"{what}: user templates are bounded ({limit})")
+
+
+def _step(count: int = 1) -> None:
+    budget = _STEPS.get(None)
+    if budget is None:
+        return
+    budget[0] -= count
+    if budget[0] < 0:
+        raise _bound("the template takes too many steps", f"at most {MAX_TEMPLATE_STEPS:,} loop iterations, "
+                     "calls and operations; see symcost.printing.jinja.MAX_TEMPLATE_STEPS")
+
+
+def _check_size(value: object) -> object:
+    if isinstance(value, (str, list, tuple, dict)) and len(value) > MAX_TEMPLATE_SIZE:
+        raise _bound(f"a value of {len(value):,} items", f"at most {MAX_TEMPLATE_SIZE:,}")
+    if isinstance(value, int) and value.bit_length() > MAX_TEMPLATE_BITS:
+        raise _bound("a number", f"at most {MAX_TEMPLATE_BITS:,} bits")
+    return value
+
+
+def _check_format(spec: object) -> None:
+    """Refuse widths and precisions that would print megabytes (``%99999999s``, ``{:>99999999}``)."""
+    if not isinstance(spec, str):
+        return
+    for match in _FORMAT_WIDTH.finditer(spec):
+        for number in match.groups():
+            if number == "*" or (number and int(number) > MAX_TEMPLATE_SIZE):
+                raise _bound(f"format {spec[:40]!r}", f"widths at most {MAX_TEMPLATE_SIZE:,}, no '*' widths")
+
+
+def _predicted(operator: str, left: object, right: object) -> None:
+    """Refuse an operator whose result would be too big, before computing it."""
+    sized = (str, list, tuple)
+    if operator == "*":
+        for seq, times in ((left, right), (right, left)):
+            if isinstance(seq, sized) and isinstance(times, int) and len(seq) * max(times, 0) > MAX_TEMPLATE_SIZE:
+                raise _bound(f"repeating {len(seq):,} items {times:,} times", f"at most {MAX_TEMPLATE_SIZE:,} items")
+        if isinstance(left, int) and isinstance(right, int) and (
+                left.bit_length() + right.bit_length() > MAX_TEMPLATE_BITS):
+            raise _bound("a product", f"numbers of at most {MAX_TEMPLATE_BITS:,} bits")
+    elif operator == "**":
+        if isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and (
+                right * left.bit_length() > MAX_TEMPLATE_BITS):
+            raise _bound("a power", f"numbers of at most {MAX_TEMPLATE_BITS:,} bits")
+    elif operator == "+":
+        if isinstance(left, sized) and isinstance(right, sized) and len(left) + len(right) > MAX_TEMPLATE_SIZE:
+            raise _bound("a concatenation", f"at most {MAX_TEMPLATE_SIZE:,} items")
+    elif operator == "%" and isinstance(left, str):
+        _check_format(left)
+
+
+def _counted(iterable: object) -> object:
+    """What a user's ``{% for %}`` loop iterates: every item is a step."""
+    for item in iterable:
+        _step()
+        yield item
+
+
+def _bounded_filter(filter_, *, width: int | None = None, spec: int | None = None):
+    """``filter_`` with its width argument (position ``width``) or format string (``spec``) bounded."""
+    @functools.wraps(filter_)
+    def bounded(*args: object, **kwargs: object) -> object:
+        if width is not None and len(args) > width and isinstance(args[width], int) and args[width] > MAX_TEMPLATE_SIZE:
+            raise _bound(f"{filter_.__name__.removeprefix('do_')} width {args[width]:,}", f"at most {MAX_TEMPLATE_SIZE:,}")
+        if spec is not None and len(args) > spec:
+            _check_format(args[spec])
+        return _check_size(filter_(*args, **kwargs))
+    return bounded
+
+
+def _refuse_loading(name: str) -> None:
+    raise TemplateError(f"a user template may not include, import or extend other templates (asked for {name!r})")
+
+
+class _BoundedSandbox(ImmutableSandboxedEnvironment):
+    """Jinja2's immutable sandbox with every resource bounded: sizes, numbers, steps; no loading of templates.
+
+    Operators and calls are checked before they run (``'a'*10**10`` never
+    allocates), loops count their iterations, and :func:`render` caps the
+    output; each limit names itself in its error.
+    """
+
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+
+    def call_binop(self, context, operator, left, right):
+        _step()
+        _predicted(operator, left, right)
+        return _check_size(super().call_binop(context, operator, left, right))
+
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (Jinja2's signature)
+        _step()
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_TEMPLATE_SIZE:
+                raise _bound(f"calling with the number {value:,}", f"numbers passed to calls at most "
+                             f"{MAX_TEMPLATE_SIZE:,}")
+        owner = getattr(__obj, "__self__", None)
+        if isinstance(owner, str) and getattr(__obj, "__name__", "") == "replace" and len(args) >= 2:
+            old, new = (str(a) for a in args[:2])
+            if len(owner) + (len(owner) + 1) * max(len(new) - len(old), 0) > MAX_TEMPLATE_SIZE:
+                raise _bound("a replace", f"at most {MAX_TEMPLATE_SIZE:,} characters")
+        return _check_size(super().call(__context, __obj, *args, **kwargs))
+
+    def wrap_str_format(self, value):  # the sandbox's str.format / format_map: the spec is checked first
+        owner = getattr(value, "__self__", None)
+        if isinstance(owner, str) and getattr(value, "__name__", "") in ("format", "format_map"):
+            _check_format(owner)
+        return super().wrap_str_format(value)
+
+    def _parse(self, source, name, filename):
+        tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(nodes.For):
+            loop.iter = nodes.Filter(loop.iter, "_symcost_counted", [], [], None, None, lineno=loop.lineno)
+        return tree
+
+
 @functools.cache
 def sandbox(fmt: str) -> ImmutableSandboxedEnvironment:
     """The sandboxed environment users' templates of format ``fmt`` run in, built once."""
-    return _with_filters(ImmutableSandboxedEnvironment(**_options(fmt)))
+    env = _with_filters(_BoundedSandbox(loader=jinja2.FunctionLoader(_refuse_loading), **_options(fmt)))
+    env.filters["_symcost_counted"] = _counted
+    for name, width in (("center", 1), ("indent", 1), ("wordwrap", 1), ("truncate", 1)):
+        env.filters[name] = _bounded_filter(env.filters[name], width=width)
+    env.filters["format"] = _bounded_filter(env.filters["format"], spec=0)
+    return env
 
 
 def builtin(name: str, view: dict) -> str:
@@ -232,8 +369,17 @@ def render(obj: object, template_path: object, **options: object) -> str:
     except OSError as err:
         raise TemplateError(f"template {str(path)!r}: cannot be read ({err.strerror or err})") from None
     _, view = _view(obj, dict(options))
+    token = _STEPS.set([MAX_TEMPLATE_STEPS])
     try:
-        return sandbox(fmt).from_string(source).render(view)
+        parts, size = [], 0
+        for part in sandbox(fmt).from_string(source).generate(view):
+            size += len(part)
+            if size > MAX_TEMPLATE_SIZE:
+                raise _bound(f"template {str(path)!r}: the output", f"at most {MAX_TEMPLATE_SIZE:,} characters")
+            parts.append(part)
+        return "".join(parts)
+    except TemplateError:
+        raise
     except jinja2.exceptions.SecurityError as err:
         raise TemplateSecurityError(f"template {str(path)!r}: {err} Templates see only the view model "
                                     "(dicts, lists, text and numbers), not Python objects") from None
@@ -242,3 +388,11 @@ def render(obj: object, template_path: object, **options: object) -> str:
     except jinja2.exceptions.UndefinedError as err:
         raise TemplateError(f"template {str(path)!r}: {err.message}; the view model has "
                             f"{', '.join(sorted(view))}") from None
+    except OverflowError as err:  # the sandbox's own range() bound
+        raise TemplateError(f"template {str(path)!r}: {err}") from None
+    except RecursionError:
+        raise TemplateError(f"template {str(path)!r}: recursion too deep (a macro calling itself without end?)") from None
+    except (TypeError, ValueError, ArithmeticError, LookupError) as err:
+        raise TemplateError(f"template {str(path)!r}: {type(err).__name__}: {str(err)[:200]}") from None
+    finally:
+        _STEPS.reset(token)

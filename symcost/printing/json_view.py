@@ -42,6 +42,8 @@ def rf_view(rf: ReceptiveField) -> dict:
     view = {**axes[-2 if len(axes) > 1 else 0], "width": axes[-1]}
     if len(axes) == 3:
         view["time"] = axes[0]
+    if rf.note:  # windows of unequal size: the size shown is the largest
+        view["note"] = rf.note
     return view
 
 
@@ -53,6 +55,7 @@ def row_view(row: Row, convention: object) -> dict:
         "out_shape": [str(d) for d in row.cost.out_shape],
         "count": quantity(row.count),
         "params": quantity(row.params),
+        "shared": row.shared,
         "macs": quantity(row.macs),
         "flops": quantity(row.flops(convention)),
         "activations": quantity(row.activations),
@@ -61,7 +64,12 @@ def row_view(row: Row, convention: object) -> dict:
 
 
 def report_view(report: Report, dtype: str = "float32") -> dict:
-    """The DESIGN.md JSON object of a report (plus ``floor``, ``assumptions``, buffers and peak memory)."""
+    """The DESIGN.md JSON object of a report (plus ``floor``, ``assumptions``, buffers and peak memory).
+
+    A layer's ``shared`` names the earlier layer that counted the tensors it
+    shares (else null); ``unused_params`` lists tensors no layer uses, which
+    ``total`` counts.
+    """
     total = report.total
     return {
         "model": report.model,
@@ -71,6 +79,8 @@ def report_view(report: Report, dtype: str = "float32") -> dict:
         "floor": report.floor,
         "assumptions": [{"integer": quantity(a.expr), "reason": a.reason} for a in report.assumptions],
         "layers": [row_view(row, report.convention) for row in report.rows],
+        "unused_params": [{"name": u.name, "params": quantity(u.params), "buffers": quantity(u.buffers)}
+                          for u in report.unused_params],
         "total": {
             "params": quantity(total.params),
             "buffers": quantity(total.buffers),

@@ -72,9 +72,14 @@ def table(header: tuple[str, ...], rows: list[list[str]], right: set[str] = froz
 
 
 def report_table(view: dict, units: bool = False) -> str:
-    """The whole report: a row per leaf layer, then the totals."""
+    """The whole report: a row per leaf layer, then the totals.
+
+    A layer whose tensors an earlier one counted has its params marked ``*``
+    and named below; tensors no layer uses are listed after the totals.
+    """
     rows = [[layer["name"], layer["kind"], shape_cell(layer["out_shape"]),
-             *(shown(layer[k], units) for k in ("params", "macs", "flops", "activations")),
+             shown(layer["params"], units) + ("*" if layer.get("shared") else ""),
+             *(shown(layer[k], units) for k in ("macs", "flops", "activations")),
              rf_cell(layer["rf"])] for layer in view["layers"]]
     header, *body = table(COLUMNS, rows, NUMERIC)
     rule = "=" * max(len(line) for line in [header, *body])
@@ -91,4 +96,8 @@ def report_table(view: dict, units: bool = False) -> str:
         "Receptive field    " + rf_cell(total["rf"], ", ", ("size", "stride", "padding")),
     ]
     lines += [f"Assumes integer    {formula_text(a['integer'])}: {a['reason']}" for a in view["assumptions"]]
+    lines += [f"* Shared           {layer['name']}: tensors counted at {layer['shared']}"
+              for layer in view["layers"] if layer.get("shared")]
+    lines += [f"Unused             {u['name']}: {shown(u['params'], units)} params, {shown(u['buffers'], units)} "
+              "buffers (no layer uses them; counted in Params)" for u in view.get("unused_params", ())]
     return "\n".join(lines)
