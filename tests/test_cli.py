@@ -22,7 +22,7 @@ def test_explain_shows_every_quantity(capsys):
 
 
 def test_unknown_kind_exits_2_with_one_line():
-    done = subprocess.run([sys.executable, "-m", "symcost", "explain", "conv3d"], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "symcost", "explain", "conv4d"], capture_output=True, text=True)
     assert done.returncode == 2
-    assert done.stderr.startswith("symcost: error: unknown layer kind 'conv3d'; did you mean 'Conv2d'? known kinds: ")
+    assert done.stderr.startswith("symcost: error: unknown layer kind 'conv4d'; did you mean 'Conv3d'? known kinds: ")
     assert "Traceback" not in done.stderr

@@ -96,7 +96,7 @@ CASES = {
                                     "floor((2*0 - 11 + 227)/4) + 1"),
     "explain a call as markdown": (["explain", "conv2d(96, 11, stride=4)", "--input", "3,227,227", "--format",
                                     "markdown"], 0, r"| $34{,}944$ |"),
-    "explain conv3d": (["explain", "conv3d"], 2, "did you mean 'Conv2d'?"),
+    "explain conv4d": (["explain", "conv4d"], 2, "did you mean 'Conv3d'?"),
     "version": (["--version"], 0, "symcost 0.1.0"),
     # the receptive-field column and totals
     "rf column": (["report", "vgg16"], 0, "size 3 · stride 1 · pad 1"),

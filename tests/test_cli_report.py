@@ -176,7 +176,7 @@ def test_explain_as_json(capsys):
     (["compare", "conv9d(8, 3)", "conv2d(8, 3)"], "unknown kind 'conv9d'"),
     (["sweep", "resnet50"], "sweep needs at least one --set"),
     (["sweep", "resnet50", "--set", "H=W=10:1"], "STOP >= START"),
-    (["explain", "conv3d"], "unknown layer kind 'conv3d'"),
+    (["explain", "conv4d"], "unknown layer kind 'conv4d'"),
 ])
 def test_command_errors_are_one_line_exit_2(argv, fragment, capsys):
     assert main(argv) == 2

@@ -327,7 +327,7 @@ def test_unsupported_modules_and_functions_are_all_listed_once(untraceable):
 
 
 def test_a_converter_that_refuses_says_why():
-    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.Upsample(scale_factor=2, mode="bicubic"))
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.Upsample(scale_factor=2, mode="area"))
     with pytest.raises(sc.UnsupportedModuleError, match=r"1 \(Upsample\): Upsample: mode must be one of"):
         sc.from_torch(model)
 

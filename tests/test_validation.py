@@ -64,8 +64,9 @@ INVALID = [
     (lambda: sc.Add().cost(sc.Shape(3, 4, 4)), sc.ShapeError, "Add: takes two or more input shapes, got 1"),
     (lambda: sc.ReLU().cost(sc.Shape(3, 4, 4), sc.Shape(3, 4, 4)), sc.ShapeError,
      "ReLU: takes 1 input shape(s), got 2"),
-    (lambda: sc.Upsample(mode="bicubic", scale_factor=2), sc.InvalidArgumentError,
-     "Upsample: mode must be one of 'nearest', 'bilinear', got 'bicubic'"),
+    (lambda: sc.Upsample(mode="area", scale_factor=2), sc.InvalidArgumentError,
+     "Upsample: mode must be one of 'nearest', 'nearest-exact', 'linear', 'bilinear', 'bicubic', 'trilinear', "
+     "got 'area'"),
     (lambda: sc.Upsample(), sc.InvalidArgumentError,
      "Upsample: size or scale_factor must be set, exactly one of them, got (None, None)"),
     (lambda: sc.Dropout(1.5), sc.InvalidArgumentError, "Dropout: p must be in [0, 1], got 1.5"),

@@ -83,14 +83,24 @@ def nonnegative_int(value: object, *, layer: str, argument: str) -> sympy.Expr:
     return _check(expr, ok, layer=layer, argument=argument, rule="must be an integer >= 0")
 
 
+#: How errors name the spatial axes of a 1-, 2- and 3-D map (per-axis arguments follow this order).
+AXES = {1: ("length",), 2: ("height", "width"), 3: ("time", "height", "width")}
+_TUPLE_NAMES = {1: "a (length,) tuple", 2: "a (height, width) pair", 3: "a (time, height, width) triple"}
+
+
+def ntuple(value: object, n: int, check, *, layer: str, argument: str) -> tuple[sympy.Expr, ...]:
+    """A scalar or an ``n``-sequence, as an ``n``-tuple (one entry per spatial axis) each passed through ``check``."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != n:
+            raise InvalidArgumentError(layer, argument, f"must be one value or {_TUPLE_NAMES[n]}", tuple(value))
+        return tuple(check(v, layer=layer, argument=argument) for v in value)
+    one = check(value, layer=layer, argument=argument)
+    return (one,) * n
+
+
 def pair(value: object, check, *, layer: str, argument: str) -> Pair:
     """A scalar or a 2-sequence, as an (height, width) pair each passed through ``check``."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != 2:
-            raise InvalidArgumentError(layer, argument, "must be one value or a (height, width) pair", tuple(value))
-        return (check(value[0], layer=layer, argument=argument), check(value[1], layer=layer, argument=argument))
-    one = check(value, layer=layer, argument=argument)
-    return (one, one)
+    return ntuple(value, 2, check, layer=layer, argument=argument)  # type: ignore[return-value]
 
 
 def boolean(value: object, *, layer: str, argument: str) -> bool:

@@ -251,19 +251,24 @@ def _plain(cls: type) -> Callable:
     return lambda call: cls()
 
 
-def _conv2d(call: Call) -> Layer:
-    m = call.module
-    return L.Conv2d(m.out_channels, m.kernel_size, stride=m.stride, padding=m.padding, dilation=m.dilation,
-                    groups=m.groups, bias=m.bias is not None)
+def _conv(cls: type) -> Callable:
+    """nn.Conv1d/2d/3d to ``cls``."""
+    def convert(call: Call) -> Layer:
+        m = call.module
+        return cls(m.out_channels, m.kernel_size, stride=m.stride, padding=m.padding, dilation=m.dilation,
+                   groups=m.groups, bias=m.bias is not None)
+    return convert
 
 
-def _conv_transpose2d(call: Call) -> Layer:
-    m = call.module
-    if len(call.args) > 1 or call.kwargs:
-        raise Unsupported("is called with output_size")
-    return L.ConvTranspose2d(m.out_channels, m.kernel_size, stride=m.stride, padding=m.padding,
-                             output_padding=m.output_padding, groups=m.groups, bias=m.bias is not None,
-                             dilation=m.dilation)
+def _conv_transpose(cls: type) -> Callable:
+    """nn.ConvTranspose1d/2d/3d to ``cls``."""
+    def convert(call: Call) -> Layer:
+        m = call.module
+        if len(call.args) > 1 or call.kwargs:
+            raise Unsupported("is called with output_size")
+        return cls(m.out_channels, m.kernel_size, stride=m.stride, padding=m.padding,
+                   output_padding=m.output_padding, groups=m.groups, bias=m.bias is not None, dilation=m.dilation)
+    return convert
 
 
 def _linear(call: Call) -> Layer:
@@ -271,21 +276,28 @@ def _linear(call: Call) -> Layer:
     return L.Linear(m.out_features, bias=m.bias is not None, in_features=m.in_features)
 
 
-def _batchnorm2d(call: Call) -> Layer:
-    m = call.module
-    return L.BatchNorm2d(m.num_features, affine=m.affine, track_running_stats=m.track_running_stats)
+def _batchnorm(cls: type) -> Callable:
+    def convert(call: Call) -> Layer:
+        m = call.module
+        return cls(m.num_features, affine=m.affine, track_running_stats=m.track_running_stats)
+    return convert
 
 
-def _max_pool2d(kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False) -> Layer:
-    if return_indices:
-        raise Unsupported("also returns indices")
-    return L.MaxPool2d(kernel_size, stride=stride or None, padding=padding, dilation=dilation, ceil_mode=ceil_mode)
+def _max_pool(cls: type) -> Callable:
+    def body(kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False) -> Layer:
+        if return_indices:
+            raise Unsupported("also returns indices")
+        return cls(kernel_size, stride=stride or None, padding=padding, dilation=dilation, ceil_mode=ceil_mode)
+    return body
 
 
-def _avg_pool2d(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-                divisor_override=None) -> Layer:
-    return L.AvgPool2d(kernel_size, stride=stride or None, padding=padding, ceil_mode=ceil_mode,
-                       count_include_pad=count_include_pad)
+def _avg_pool(cls: type) -> Callable:
+    def body(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+             divisor_override=None) -> Layer:
+        extra = {} if cls is L.AvgPool1d else {"divisor_override": divisor_override}  # torch's 1-D has none
+        return cls(kernel_size, stride=stride or None, padding=padding, ceil_mode=ceil_mode,
+                   count_include_pad=count_include_pad, **extra)
+    return body
 
 
 def _upsample(size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
@@ -295,10 +307,12 @@ def _upsample(size=None, scale_factor=None, mode="nearest", align_corners=None, 
     return L.Upsample(size=size, scale_factor=_exact(scale_factor), mode=mode, align_corners=align_corners)
 
 
-def _adaptive_max_pool2d(output_size, return_indices=False) -> Layer:
-    if return_indices:
-        raise Unsupported("also returns indices")
-    return L.AdaptiveMaxPool2d(output_size)
+def _adaptive_max_pool(cls: type) -> Callable:
+    def body(output_size, return_indices=False) -> Layer:
+        if return_indices:
+            raise Unsupported("also returns indices")
+        return cls(output_size)
+    return body
 
 
 def _pad2d(mode: str) -> Callable:
@@ -428,10 +442,29 @@ def converters() -> dict[object, Callable]:
     relu, relu6, sigmoid, tanh = _plain(L.ReLU), _plain(L.ReLU6), _plain(L.Sigmoid), _plain(L.Tanh)
     leaky = _function(lambda negative_slope, inplace: L.LeakyReLU(negative_slope), negative_slope=0.01,
                       inplace=False)
-    max_pool = _function(_max_pool2d, "kernel_size", stride=None, padding=0, dilation=1, ceil_mode=False,
-                         return_indices=False)
-    avg_pool = _function(_avg_pool2d, "kernel_size", stride=None, padding=0, ceil_mode=False,
-                         count_include_pad=True, divisor_override=None)
+    for nd in (1, 2, 3):
+        max_pool, avg_pool = _max_pool(getattr(L, f"MaxPool{nd}d")), _avg_pool(getattr(L, f"AvgPool{nd}d"))
+        adaptive_avg = getattr(L, f"AdaptiveAvgPool{nd}d")
+        adaptive_max = _adaptive_max_pool(getattr(L, f"AdaptiveMaxPool{nd}d"))
+        avg_attributes = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
+                          *(("divisor_override",) if nd > 1 else ()))
+        _TABLE.update({
+            getattr(nn, f"Conv{nd}d"): _conv(getattr(L, f"Conv{nd}d")),
+            getattr(nn, f"ConvTranspose{nd}d"): _conv_transpose(getattr(L, f"ConvTranspose{nd}d")),
+            getattr(nn, f"BatchNorm{nd}d"): _batchnorm(getattr(L, f"BatchNorm{nd}d")),
+            getattr(nn, f"MaxPool{nd}d"): _module(max_pool, "kernel_size", "stride", "padding", "dilation",
+                                                  "ceil_mode", "return_indices"),
+            getattr(nn, f"AvgPool{nd}d"): _module(avg_pool, *avg_attributes),
+            getattr(nn, f"AdaptiveAvgPool{nd}d"): _module(adaptive_avg, "output_size"),
+            getattr(nn, f"AdaptiveMaxPool{nd}d"): _module(adaptive_max, "output_size", "return_indices"),
+            getattr(F, f"max_pool{nd}d"): _function(max_pool, "kernel_size", stride=None, padding=0, dilation=1,
+                                                    ceil_mode=False, return_indices=False),
+            getattr(F, f"avg_pool{nd}d"): _function(avg_pool, "kernel_size", stride=None, padding=0,
+                                                    ceil_mode=False, count_include_pad=True,
+                                                    **({"divisor_override": None} if nd > 1 else {})),
+            getattr(F, f"adaptive_avg_pool{nd}d"): _function(adaptive_avg, "output_size"),
+            getattr(F, f"adaptive_max_pool{nd}d"): _function(adaptive_max, "output_size", return_indices=False),
+        })
     flatten = _function(_flatten, start_dim=0, end_dim=-1)
     method_flatten = _function(_flatten, start_dim=0, end_dim=-1)
     mean = _function(_mean, dim=None, keepdim=False, dtype=None, out=None)
@@ -439,20 +472,12 @@ def converters() -> dict[object, Callable]:
     upsample = _module(_upsample, "size", "scale_factor", "mode", "align_corners")
     _TABLE.update({
         # modules
-        nn.Conv2d: _conv2d,
-        nn.ConvTranspose2d: _conv_transpose2d,
         nn.Linear: _linear,
-        nn.BatchNorm2d: _batchnorm2d,
         nn.ReLU: relu, nn.ReLU6: relu6, nn.Sigmoid: sigmoid, nn.Tanh: tanh,
         nn.LeakyReLU: lambda call: L.LeakyReLU(call.module.negative_slope),
         nn.GELU: lambda call: L.GELU(approximate=call.module.approximate),
         nn.SiLU: _plain(L.SiLU), nn.Hardswish: _plain(L.Hardswish), nn.Hardsigmoid: _plain(L.Hardsigmoid),
         nn.Hardtanh: _module(_hardtanh, "min_val", "max_val"),
-        nn.MaxPool2d: _module(_max_pool2d, "kernel_size", "stride", "padding", "dilation", "ceil_mode",
-                              "return_indices"),
-        nn.AvgPool2d: _module(_avg_pool2d, "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"),
-        nn.AdaptiveAvgPool2d: lambda call: L.AdaptiveAvgPool2d(call.module.output_size),
-        nn.AdaptiveMaxPool2d: _module(_adaptive_max_pool2d, "output_size", "return_indices"),
         nn.Upsample: upsample, nn.UpsamplingNearest2d: upsample, nn.UpsamplingBilinear2d: upsample,
         nn.Flatten: lambda call: L.Flatten(call.module.start_dim, call.module.end_dim),
         nn.Dropout: lambda call: L.Dropout(call.module.p), nn.Dropout2d: lambda call: L.Dropout(call.module.p),
@@ -467,9 +492,6 @@ def converters() -> dict[object, Callable]:
         torch.sigmoid: sigmoid, F.sigmoid: sigmoid, torch.tanh: tanh, F.tanh: tanh,
         F.gelu: _function(lambda approximate: L.GELU(approximate=approximate), approximate="none"),
         F.silu: _plain(L.SiLU), F.hardswish: _plain(L.Hardswish), F.hardsigmoid: _plain(L.Hardsigmoid),
-        F.max_pool2d: max_pool, F.avg_pool2d: avg_pool,
-        F.adaptive_avg_pool2d: _function(L.AdaptiveAvgPool2d, "output_size"),
-        F.adaptive_max_pool2d: _function(_adaptive_max_pool2d, "output_size", return_indices=False),
         F.interpolate: _function(_upsample, size=None, scale_factor=None, mode="nearest", align_corners=None,
                                  recompute_scale_factor=None, antialias=False),
         F.dropout: dropout,

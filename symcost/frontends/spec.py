@@ -38,6 +38,8 @@ import yaml
 
 from ..core import symbols as sym
 from ..core.arguments import display_name
+from ..core.shape import MAX_RANK
+from ..layers.upsample import MODES as UPSAMPLE_MODES
 from ..networks.containers import Concat, Model, Repeat, Residual, Sequential
 from ..core.errors import SpecError, SymcostError, UnknownLayerError, did_you_mean
 from ..core.expressions import ExpressionError, parse
@@ -57,7 +59,7 @@ TOP_LEVEL = ("name", "input", "symbols", "layers")
 CONTAINERS = {"sequential": ("layers",), "residual": ("body", "shortcut", "join"),
               "concat": ("branches", "pad", "join"), "repeat": ("times", "body")}
 #: Arguments whose value may be one of these words rather than a number.
-WORDS = {"padding": ("same", "valid"), "mode": ("nearest", "bilinear", "constant", "reflect", "replicate", "circular",
+WORDS = {"padding": ("same", "valid"), "mode": (*UPSAMPLE_MODES, "constant", "reflect", "replicate", "circular",
                                              "row", "batch", "sum", "mean", "max"), "approximate": ("none", "tanh")}
 #: Arguments whose value is text, taken as written (the layer parses and checks it).
 TEXT = {"equation"}
@@ -210,8 +212,9 @@ class _Builder:
                 raise self.fail(where, str(err)) from None
 
     def input_shape(self, value: object) -> Shape:
-        if not isinstance(value, list) or not 1 <= len(value) <= 3:
-            raise self.fail("input", f"must be a list of 1 to 3 sizes such as [3, H, W], got {_kind_of(value)}")
+        if not isinstance(value, list) or not 1 <= len(value) <= MAX_RANK:
+            raise self.fail("input", f"must be a list of 1 to {MAX_RANK} sizes such as [3, H, W], "
+                            f"got {_kind_of(value)}")
         dims = [self.value(v, f"input[{i}]", "size") for i, v in enumerate(value)]
         try:
             return Shape(*dims)
@@ -319,8 +322,8 @@ class _Builder:
                 raise self.fail(path, f"must be a flat list of 1 to 32 values, got {len(value)} values")
             return tuple(self.argument(v, path, argument) for v in value)
         if isinstance(value, list):
-            if len(value) != 2:
-                raise self.fail(path, f"must be one value or a (height, width) pair, got {len(value)} values")
+            if len(value) > MAX_RANK:  # the layer checks the length it takes (a pair, a triple...)
+                raise self.fail(path, f"must be one value or a list of at most {MAX_RANK}, got {len(value)} values")
             return tuple(None if v is None else self.argument(v, path, argument) for v in value)
         if isinstance(value, str) and value in WORDS.get(argument, ()):
             return value

@@ -3,12 +3,14 @@
 
 from .activations import GELU, Hardsigmoid, Hardswish, LeakyReLU, ReLU, ReLU6, SiLU, Sigmoid, Tanh
 from .attention import MultiheadAttention, ScaledDotProductAttention
-from .adaptive_pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d
+from .adaptive_pooling import (
+    AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d,
+)
 from .base import Layer
-from .batchnorm import BatchNorm2d
+from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .cat import Cat, Stack
-from .conv import Conv2d
-from .conv_transpose import ConvTranspose2d
+from .conv import Conv1d, Conv2d, Conv3d
+from .conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .einsum import Einsum
 from .elementwise import Add, Mul, Scale
 from .elementwise_math import Abs, Clamp, Erf, Exp, Log, MaskedFill, Neg, Pow, Rsqrt, Sqrt, Where
@@ -23,7 +25,7 @@ from .layout import Contiguous, Expand, IndexSelect, Permute, Roll, Select, Slic
 from .passthrough import (AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout, Identity,
                           StochasticDepth)
 from .recurrent import GRU, LSTM
-from .pooling import AvgPool2d, MaxPool2d
+from .pooling import AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d
 from .reshape import Flatten, Reshape, Squeeze, Unflatten, Unsqueeze, View
 from .separable import SeparableConv2d
 from .reductions import Amax, Amin, Sum, Var
@@ -35,9 +37,12 @@ from .registry import kinds, layer_class  # after the kinds above registered the
 
 __all__ = [
     "Layer",
-    "Conv2d", "ConvTranspose2d", "SeparableConv2d", "Linear", "BatchNorm2d",
+    "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "SeparableConv2d",
+    "Linear", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
     "ReLU", "ReLU6", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardswish", "Hardsigmoid",
-    "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
+    "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
     "Flatten", "Dropout", "Identity", "Upsample", "Add", "Mul", "Scale",
     "Cat", "Mean", "Pad2d", "Parameter", "Constant",
     "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "RMSNorm",

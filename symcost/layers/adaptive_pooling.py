@@ -1,21 +1,24 @@
-"""AdaptiveAvgPool2d and AdaptiveMaxPool2d, as torch.nn.
+"""AdaptiveAvgPool1d/2d/3d and AdaptiveMaxPool1d/2d/3d, as torch.nn.
 
 Output bin ``i`` of ``O`` over an input of length ``I`` spans
 ``[floor(i*I/O), ceil((i+1)*I/O))``. Along one axis the bins cover
 ``T = sum_i (ceil((i+1)*I/O) - floor(i*I/O))`` input positions (``T = I``
 when ``O`` divides ``I``); a window's ops are those of a pool over its
-size, so per channel: max ``T_h*T_w - O_h*O_w`` comparisons, average as many
-adds plus ``O_h*O_w`` divisions::
+size, so per channel: max ``prod(T) - prod(O)`` comparisons (``T_h*T_w -
+O_h*O_w`` in 2-D), average as many adds plus ``prod(O)`` divisions::
 
     >>> import symcost as sc
     >>> from symcost.symbols import C, H, W
     >>> sc.AdaptiveAvgPool2d(1).cost(sc.Shape(C, H, W)).flops()
     C*H*W
+    >>> sc.AdaptiveMaxPool1d(2).cost(sc.Shape(4, 5)).ops.cmp
+    12
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import sympy
 
@@ -64,33 +67,36 @@ def widest_bin(size: sympy.Expr, bins: sympy.Expr) -> sympy.Expr:
 
 
 @dataclass(frozen=True)
-class _AdaptivePool2d(Layer):
+class _AdaptivePoolNd(Layer):
+    """Shared bins; ``nd`` is the number of spatial axes, each subclass says what the bins cost."""
+
     output_size: object
 
+    nd: ClassVar[int] = 2
+
     def __post_init__(self) -> None:
-        value = self.output_size
-        if isinstance(value, (tuple, list)) and len(value) == 2:
-            sizes = tuple(
-                None if v is None else arg.positive_int(v, layer=self.label, argument="output_size") for v in value
-            )
+        value, label = self.output_size, self.label
+        if isinstance(value, (tuple, list)) and len(value) == self.nd > 1:  # None keeps that axis's input size
+            sizes = tuple(None if v is None else arg.positive_int(v, layer=label, argument="output_size")
+                          for v in value)
         else:
-            sizes = arg.pair(value, arg.positive_int, layer=self.label, argument="output_size")
+            sizes = arg.ntuple(value, self.nd, arg.positive_int, layer=label, argument="output_size")
         object.__setattr__(self, "output_size", sizes)
 
     def _cost(self, shape: Shape) -> Cost:
-        c, h, w = self._feature_map(shape)
-        out = tuple(size if o is None else o for size, o in zip((h, w), self.output_size))
-        covered = bin_coverage(h, out[0]) * bin_coverage(w, out[1])
-        outputs = out[0] * out[1]
+        c, *spatial = self._spatial_map(shape, self.nd)
+        out = tuple(size if o is None else o for size, o in zip(spatial, self.output_size))
+        covered = sympy.Mul(*(bin_coverage(n, o) for n, o in zip(spatial, out)))
+        outputs = sympy.Mul(*out)
         return Cost(
             kind=self.kind,
             in_shapes=(shape,),
             out_shape=Shape(c, *out),
             ops=self.pool_ops(c * (covered - outputs), c * outputs),
             rf=(RFStep(
-                kernel=(widest_bin(h, out[0]), widest_bin(w, out[1])),
-                stride=(h / out[0], w / out[1]),
-                padding=(sympy.Integer(0), sympy.Integer(0)),
+                kernel=tuple(widest_bin(n, o) for n, o in zip(spatial, out)),
+                stride=tuple(n / o for n, o in zip(spatial, out)),
+                padding=(sympy.Integer(0),) * self.nd,
             ),),
         )
 
@@ -98,15 +104,61 @@ class _AdaptivePool2d(Layer):
         raise NotImplementedError
 
 
-@register
 @dataclass(frozen=True)
-class AdaptiveAvgPool2d(_AdaptivePool2d):
+class _AdaptiveAvgPoolNd(_AdaptivePoolNd):
     def pool_ops(self, reductions: sympy.Expr, outputs: sympy.Expr) -> OpCounts:
         return OpCounts(add=reductions, div=outputs)
 
 
-@register
 @dataclass(frozen=True)
-class AdaptiveMaxPool2d(_AdaptivePool2d):
+class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
     def pool_ops(self, reductions: sympy.Expr, outputs: sympy.Expr) -> OpCounts:
         return OpCounts(cmp=reductions)
+
+
+@register
+@dataclass(frozen=True)
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
+    """torch.nn.AdaptiveAvgPool1d on a (C, L) map."""
+
+    nd = 1
+
+
+@register
+@dataclass(frozen=True)
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
+    """torch.nn.AdaptiveAvgPool2d on a (C, H, W) map."""
+
+    nd = 2
+
+
+@register
+@dataclass(frozen=True)
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
+    """torch.nn.AdaptiveAvgPool3d on a (C, T, H, W) map."""
+
+    nd = 3
+
+
+@register
+@dataclass(frozen=True)
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """torch.nn.AdaptiveMaxPool1d on a (C, L) map."""
+
+    nd = 1
+
+
+@register
+@dataclass(frozen=True)
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """torch.nn.AdaptiveMaxPool2d on a (C, H, W) map."""
+
+    nd = 2
+
+
+@register
+@dataclass(frozen=True)
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    """torch.nn.AdaptiveMaxPool3d on a (C, T, H, W) map."""
+
+    nd = 3

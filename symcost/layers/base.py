@@ -22,6 +22,9 @@ from ..core.errors import ShapeError
 from ..core.evaluate import substitute
 from ..core.shape import Shape
 
+#: What a map with 1, 2 or 3 spatial axes is called in errors.
+_MAPS = {1: "a (C, L) map", 2: "a (C, H, W) feature map", 3: "a (C, T, H, W) map"}
+
 
 @dataclass(frozen=True)
 class Layer(Displayable):
@@ -82,6 +85,12 @@ class Layer(Displayable):
 
     def _cost(self, *shapes: Shape) -> Cost:
         raise NotImplementedError
+
+    def _spatial_map(self, shape: Shape, nd: int) -> Shape:
+        """``shape`` checked to be a map with ``nd`` spatial axes: (C, L), (C, H, W) or (C, T, H, W)."""
+        if shape.rank != nd + 1:
+            raise ShapeError(f"{self.label}: expects {_MAPS[nd]}, got {shape}")
+        return shape
 
     def _feature_map(self, shape: Shape) -> Shape:
         if not shape.is_feature_map:

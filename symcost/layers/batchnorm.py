@@ -1,5 +1,6 @@
-"""BatchNorm2d, as torch.nn.BatchNorm2d: at inference (the default) or in training mode.
+"""BatchNorm1d, BatchNorm2d and BatchNorm3d, as torch.nn: at inference (the default) or in training mode.
 
+BatchNorm1d takes (C,) or (C, L), BatchNorm2d (C, H, W), BatchNorm3d (C, T, H, W).
 Folded into one scale and one shift per channel, it costs one multiply and
 one add per element. ``weight`` and ``bias`` (when ``affine``) are learned;
 ``running_mean``, ``running_var`` and ``num_batches_tracked`` (when
@@ -10,6 +11,8 @@ one add per element. ``weight`` and ``bias`` (when ``affine``) are learned;
     >>> c = sc.BatchNorm2d().cost(sc.Shape(C, H, W))
     >>> c.params.total, c.params.buffer_total, c.flops()
     (2*C, 2*C + 1, 2*C*H*W)
+    >>> sc.BatchNorm1d(affine=False).cost(sc.Shape(C)).flops()
+    2*C
 
 ``training=True`` counts training mode's forward pass instead: the statistics
 of each channel computed now and the running statistics updated, as
@@ -20,6 +23,7 @@ a batch of one sample, which needs more than one position per channel).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import sympy
 
@@ -33,9 +37,10 @@ from ..core.shape import Shape
 from .base import Layer
 
 
-@register
 @dataclass(frozen=True)
-class BatchNorm2d(Layer):
+class _BatchNormNd(Layer):
+    """The batch norm; subclasses say which input ranks they take (``ranks``, per sample)."""
+
     num_features: object = None
     affine: bool = True
     track_running_stats: bool = True
@@ -52,7 +57,9 @@ class BatchNorm2d(Layer):
         arg.boolean(self.training, layer=label, argument="training")
 
     def _cost(self, shape: Shape) -> Cost:
-        c = self._feature_map(shape).C
+        if shape.rank not in self.ranks:
+            raise ShapeError(f"{self.label}: expects {self.expects}, got {shape}")
+        c = shape[0]
         if self.num_features is not None and arg.refuted(sympy.Eq(self.num_features, c)):
             raise ShapeError(f"{self.label}: num_features is {self.num_features} but the input has {c} channels")
         buffers = running_buffers(c)
@@ -73,3 +80,30 @@ class BatchNorm2d(Layer):
             ),
             ops=ops,
         )
+
+
+@register
+@dataclass(frozen=True)
+class BatchNorm1d(_BatchNormNd):
+    """torch.nn.BatchNorm1d on a (C,) vector or a (C, L) map."""
+
+    ranks: ClassVar[tuple[int, ...]] = (1, 2)
+    expects: ClassVar[str] = "a (C,) vector or a (C, L) map"
+
+
+@register
+@dataclass(frozen=True)
+class BatchNorm2d(_BatchNormNd):
+    """torch.nn.BatchNorm2d on a (C, H, W) map."""
+
+    ranks: ClassVar[tuple[int, ...]] = (3,)
+    expects: ClassVar[str] = "a (C, H, W) feature map"
+
+
+@register
+@dataclass(frozen=True)
+class BatchNorm3d(_BatchNormNd):
+    """torch.nn.BatchNorm3d on a (C, T, H, W) map."""
+
+    ranks: ClassVar[tuple[int, ...]] = (4,)
+    expects: ClassVar[str] = "a (C, T, H, W) map"

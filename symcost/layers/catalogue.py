@@ -34,15 +34,32 @@ class Example:
 _MAP_IN, _MAP = Shape(C_in, H, W), Shape(C, H, W)
 _SEQ = symbol("L")
 _TOKENS = Shape(_SEQ, D)
+_T = symbol("T")  # frames of a clip
+_LINE_IN, _LINE = Shape(C_in, _SEQ), Shape(C, _SEQ)  # 1-D maps
+_CLIP_IN, _CLIP = Shape(C_in, _T, H, W), Shape(C, _T, H, W)
 _BUILDERS: dict[str, Callable[[], Example]] = {
+    "Conv1d": lambda: Example(L.Conv1d(C_out, K, stride=S, padding=P), (_LINE_IN,)),
     "Conv2d": lambda: Example(L.Conv2d(C_out, K, stride=S, padding=P), (_MAP_IN,)),
+    "Conv3d": lambda: Example(L.Conv3d(C_out, K, stride=S, padding=P), (_CLIP_IN,)),
+    "ConvTranspose1d": lambda: Example(L.ConvTranspose1d(C_out, K, stride=S, padding=P), (_LINE_IN,)),
     "ConvTranspose2d": lambda: Example(L.ConvTranspose2d(C_out, K, stride=S, padding=P), (_MAP_IN,)),
+    "ConvTranspose3d": lambda: Example(L.ConvTranspose3d(C_out, K, stride=S, padding=P), (_CLIP_IN,)),
     "SeparableConv2d": lambda: Example(L.SeparableConv2d(C_out, K, stride=S, padding=P), (_MAP_IN,)),
     "Linear": lambda: Example(L.Linear(D_out), (Shape(D_in),)),
+    "BatchNorm1d": lambda: Example(L.BatchNorm1d(), (_LINE,)),
+    "BatchNorm3d": lambda: Example(L.BatchNorm3d(), (_CLIP,)),
+    "MaxPool1d": lambda: Example(L.MaxPool1d(K, stride=S, padding=P), (_LINE,)),
     "MaxPool2d": lambda: Example(L.MaxPool2d(K, stride=S, padding=P), (_MAP,)),
+    "MaxPool3d": lambda: Example(L.MaxPool3d(K, stride=S, padding=P), (_CLIP,)),
+    "AvgPool1d": lambda: Example(L.AvgPool1d(K, stride=S, padding=P), (_LINE,)),
     "AvgPool2d": lambda: Example(L.AvgPool2d(K, stride=S, padding=P), (_MAP,)),
+    "AvgPool3d": lambda: Example(L.AvgPool3d(K, stride=S, padding=P), (_CLIP,)),
+    "AdaptiveAvgPool1d": lambda: Example(L.AdaptiveAvgPool1d(1), (_LINE,)),
     "AdaptiveAvgPool2d": lambda: Example(L.AdaptiveAvgPool2d(1), (_MAP,)),
+    "AdaptiveAvgPool3d": lambda: Example(L.AdaptiveAvgPool3d(1), (_CLIP,)),
+    "AdaptiveMaxPool1d": lambda: Example(L.AdaptiveMaxPool1d(1), (_LINE,)),
     "AdaptiveMaxPool2d": lambda: Example(L.AdaptiveMaxPool2d(1), (_MAP,)),
+    "AdaptiveMaxPool3d": lambda: Example(L.AdaptiveMaxPool3d(1), (_CLIP,)),
     "Upsample": lambda: Example(L.Upsample(scale_factor=symbol("s"), mode="bilinear"), (_MAP,)),
     "Add": lambda: Example(L.Add(), (_MAP, _MAP)),
     "Mul": lambda: Example(L.Mul(), (_MAP, _MAP)),

@@ -1,18 +1,21 @@
-"""Conv2d: a 2-D convolution, as torch.nn.Conv2d.
+"""Conv1d, Conv2d and Conv3d: N-d convolutions, as torch.nn, one implementation.
 
-Per output element it executes ``K_h*K_w*C_in/G`` multiplies and one fewer
-adds, plus one bias add; so exact FLOPs are
-``(2*C_in/G*K_h*K_w - 1 + bias) * C_out*H_out*W_out``::
+Inputs are (C, L), (C, H, W) and (C, T, H, W). Per output element it executes
+``prod(K)*C_in/G`` multiplies and one fewer adds, plus one bias add; so exact
+FLOPs are ``(2*C_in/G*prod(K) - 1 + bias) * C_out*prod(out)``::
 
     >>> import symcost as sc
     >>> from symcost.symbols import C_in, C_out, K, S, P, W
     >>> sc.Conv2d(C_out, K, stride=S, padding=P).cost(sc.Shape(C_in, W, W)).out_shape
     Shape(C_out, floor((-K + 2*P + W)/S) + 1, floor((-K + 2*P + W)/S) + 1)
+    >>> sc.Conv3d(8, (1, 3, 3), padding=(0, 1, 1)).cost(sc.Shape(4, 16, 56, 56)).macs
+    14450688
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import sympy
 
@@ -33,22 +36,22 @@ def check_groups(label: str, groups: sympy.Expr, **channels: sympy.Expr) -> None
             raise InvalidArgumentError(label, "groups", f"must divide {argument} ({count})", groups)
 
 
-def normalize_conv_arguments(layer: Layer) -> None:
-    """Check and store, as SymPy pairs, the arguments every convolution shares."""
+def normalize_conv_arguments(layer: Layer, nd: int = 2) -> None:
+    """Check and store, as SymPy tuples of ``nd`` entries, the arguments every convolution shares."""
     label = layer.label
     set_ = lambda name, value: object.__setattr__(layer, name, value)  # noqa: E731
     set_("out_channels", arg.positive_int(layer.out_channels, layer=label, argument="out_channels"))
-    set_("kernel_size", arg.pair(layer.kernel_size, arg.positive_int, layer=label, argument="kernel_size"))
-    set_("stride", arg.pair(layer.stride, arg.positive_int, layer=label, argument="stride"))
-    set_("dilation", arg.pair(layer.dilation, arg.positive_int, layer=label, argument="dilation"))
+    for name in ("kernel_size", "stride", "dilation"):
+        set_(name, arg.ntuple(getattr(layer, name), nd, arg.positive_int, layer=label, argument=name))
     set_("groups", arg.positive_int(layer.groups, layer=label, argument="groups"))
     set_("bias", arg.boolean(layer.bias, layer=label, argument="bias"))
     check_groups(label, layer.groups, out_channels=layer.out_channels)
 
 
-@register
 @dataclass(frozen=True)
-class Conv2d(Layer):
+class _ConvNd(Layer):
+    """The one convolution; Conv1d, Conv2d and Conv3d only fix ``nd``, the number of spatial axes."""
+
     out_channels: object
     kernel_size: object
     stride: object = 1
@@ -57,32 +60,34 @@ class Conv2d(Layer):
     groups: object = 1
     bias: bool = True
 
+    nd: ClassVar[int] = 2
+
     def __post_init__(self) -> None:
         label = self.label
-        normalize_conv_arguments(self)
+        normalize_conv_arguments(self, self.nd)
         if isinstance(self.padding, str):
             arg.choice(self.padding, ("same", "valid"), layer=label, argument="padding")
             if self.padding == "same" and any((s - 1).is_nonzero for s in self.stride):
                 raise InvalidArgumentError(label, "padding='same'", "needs stride 1, as in torch", self.stride)
         else:
-            padding = arg.pair(self.padding, arg.nonnegative_int, layer=label, argument="padding")
+            padding = arg.ntuple(self.padding, self.nd, arg.nonnegative_int, layer=label, argument="padding")
             object.__setattr__(self, "padding", padding)
 
-    def pads(self) -> tuple[tuple[sympy.Expr, sympy.Expr], tuple[sympy.Expr, sympy.Expr]]:
-        """Per axis (height, width): (total padding, padding before)."""
+    def pads(self) -> tuple[tuple[sympy.Expr, sympy.Expr], ...]:
+        """Per spatial axis: (total padding, padding before)."""
         if self.padding == "valid":
-            return ((sympy.Integer(0),) * 2,) * 2
+            return ((sympy.Integer(0),) * 2,) * self.nd
         if self.padding == "same":  # torch puts the odd extra pixel after
             totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
-            return tuple((t, sympy.floor(t / 2)) for t in totals)  # type: ignore[return-value]
-        return tuple((2 * p, p) for p in self.padding)  # type: ignore[return-value]
+            return tuple((t, sympy.floor(t / 2)) for t in totals)
+        return tuple((2 * p, p) for p in self.padding)
 
     def _cost(self, shape: Shape) -> Cost:
-        c_in, h, w = self._feature_map(shape)
+        c_in, *spatial = self._spatial_map(shape, self.nd)
         check_groups(self.label, self.groups, in_channels=c_in, out_channels=self.out_channels)
         out = []
         for axis, size, k, s, d, (pad_total, _) in zip(
-            ("height", "width"), (h, w), self.kernel_size, self.stride, self.dilation, self.pads()
+            arg.AXES[self.nd], spatial, self.kernel_size, self.stride, self.dilation, self.pads()
         ):
             o = window_out_size(size, k, s, d, pad_total)
             check_output_fits(
@@ -91,8 +96,8 @@ class Conv2d(Layer):
             )
             out.append(o)
         c_out = self.out_channels
-        outputs = c_out * out[0] * out[1]
-        per_output = self.kernel_size[0] * self.kernel_size[1] * c_in / self.groups
+        outputs = c_out * sympy.Mul(*out)
+        per_output = sympy.Mul(*self.kernel_size) * c_in / self.groups
         macs = per_output * outputs
         bias_adds = outputs if self.bias else 0
         return Cost(
@@ -109,3 +114,27 @@ class Conv2d(Layer):
                 ),
             ),
         )
+
+
+@register
+@dataclass(frozen=True)
+class Conv1d(_ConvNd):
+    """torch.nn.Conv1d on a (C, L) map."""
+
+    nd = 1
+
+
+@register
+@dataclass(frozen=True)
+class Conv2d(_ConvNd):
+    """torch.nn.Conv2d on a (C, H, W) map."""
+
+    nd = 2
+
+
+@register
+@dataclass(frozen=True)
+class Conv3d(_ConvNd):
+    """torch.nn.Conv3d on a (C, T, H, W) map."""
+
+    nd = 3
