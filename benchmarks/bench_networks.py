@@ -12,6 +12,10 @@ Run from the repository root::
 (c) with torch installed: seconds per configuration of torch's FlopCounterMode
     on the torch.nn twin (tests/torch_models.py), and the ratio (b) / (c).
     Target >= 10^5x.
+(d) seconds to derive a 48-layer GPT-2-style transformer (the block of
+    tests/test_blocks.py, unrolled: about 1,300 rows) in closed form in the
+    sequence length L, heads and head size; in a fresh interpreter.
+    Target: under 1 s.
 """
 
 from __future__ import annotations
@@ -53,6 +57,26 @@ def derivation_times() -> None:
         rows, seconds = runs[0][0], statistics.median(s for _, s in runs)
         print(f"    resnet{depth:<4} {rows:>5} {seconds:>8.3f} {1000 * seconds / rows:>7.2f}")
     print("    target: resnet152 <= 1 s")
+
+
+TRANSFORMER = """
+import sys, time
+sys.path.insert(0, "tests")
+import symcost as sc
+from symcost.symbols import L
+from test_blocks import gpt2_block, d
+t1 = time.perf_counter()
+report = sc.Sequential(*[gpt2_block() for _ in range(48)]).analyze(sc.Shape(L, d))
+report.total.params, report.total.macs, report.total.flops()
+print(len(report.rows), time.perf_counter() - t1)
+"""
+
+
+def transformer_time() -> None:
+    runs = [subprocess.run([sys.executable, "-c", TRANSFORMER], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout.split() for _ in range(3)]
+    seconds = statistics.median(float(r[1]) for r in runs)
+    print(f"(d) 48-layer transformer in closed form in L: {runs[0][0]} rows, {seconds:.3f} s (target < 1 s)")
 
 
 def evaluation_throughput() -> tuple[float, object]:
@@ -100,3 +124,4 @@ if __name__ == "__main__":
     derivation_times()
     throughput, values = evaluation_throughput()
     torch_comparison(throughput, values)
+    transformer_time()

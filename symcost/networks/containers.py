@@ -99,9 +99,9 @@ def check_same(what: str, a: Shape, b: Shape, *, axes: slice = slice(None), pref
 
 
 @lru_cache(maxsize=4096)
-def _cost(layer: Layer, shape: Shape) -> Cost:
-    """A leaf's cost, cached by layer and input shape: deep networks repeat both."""
-    return layer.cost(shape)
+def _cost(layer: Layer, *shapes: Shape) -> Cost:
+    """A leaf's cost, cached by layer and input shapes: deep networks repeat both."""
+    return layer.cost(*shapes)
 
 
 def _child_name(prefix: str, default: object, child: object) -> str:

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 
 import sympy
 
-from .containers import _located, _walk
+from .containers import _cost, _located, _walk
 from ..core.counts import Params
 from ..core.errors import ArgumentTypeError, InvalidArgumentError, ShapeError, SymcostError, with_context
 from ..layers.base import Layer
@@ -271,7 +271,7 @@ def _joined(op: Layer, sources: list[str], inputs: list[Flow], name: str) -> tup
     try:
         if not isinstance(op, Layer):
             raise ShapeError("a network takes one input")
-        cost = op.cost(*shapes)
+        cost = _cost(op, *shapes)
         rf = _merged(f'{op.kind} "{name}"', _on_grid(inputs, cost.out_shape), cost.out_shape)
     except SymcostError as err:
         if type(err) is ShapeError and any(s.free_symbols for s in shapes) and "floor=" not in str(err):
