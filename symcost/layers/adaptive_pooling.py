@@ -11,8 +11,8 @@ O_h*O_w`` in 2-D), average as many adds plus ``prod(O)`` divisions::
     >>> from symcost.symbols import C, H, W
     >>> sc.AdaptiveAvgPool2d(1).cost(sc.Shape(C, H, W)).flops()
     C*H*W
-    >>> sc.AdaptiveMaxPool1d(2).cost(sc.Shape(4, 5)).ops.cmp
-    12
+    >>> sc.AdaptiveMaxPool1d(2).cost(sc.Shape(4, 5)).ops.cmp  # bins [0, 3) and [2, 5): 2 + 2 per channel
+    16
 """
 
 from __future__ import annotations
