@@ -66,7 +66,7 @@ def attention_ops(heads: sympy.Expr, queries: sympy.Expr, keys: sympy.Expr, e: s
     macs = full * (e + ev)
     ops = OpCounts(mul=mul, add=add, cmp=n - rows, div=n, special=n, macs=macs, attn_macs=macs,
                    masked_macs=(full - n) * (e + ev))
-    return ops.map_exprs(lambda x: sympy.factor_terms(sympy.expand(x)))  # factor() costs 10x, for no reader
+    return ops.map_exprs(lambda x: sympy.factor(sympy.expand(x)))
 
 
 def _number_or_none(value: object, *, layer: str, argument: str) -> object:
