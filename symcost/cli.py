@@ -128,7 +128,7 @@ def input_shape(args: argparse.Namespace, model: Model, symbolic: bool) -> Shape
         return parse_input(args.input)
     if model.input_shape is None:
         raise UsageError(f"{model.name}: has no 'input'; give one with --input, e.g. --input 3,H,W")
-    numeric = not any(sympy.sympify(d).free_symbols for d in model.input_shape)
+    numeric = not model.input_shape.free_symbols
     if symbolic and numeric and model.input_shape.is_feature_map:
         return Shape(model.input_shape.C, known()["H"], known()["W"])
     return None
@@ -181,7 +181,7 @@ def report_symbols(report: object) -> set[str]:
     exprs = [*report.input_shape, *report.out_shape, total.params, total.buffers, total.macs, total.flops(),
              total.activations, *report.rf.size, *report.rf.stride, *report.rf.padding]
     exprs += [d for row in report.rows for d in row.cost.out_shape]
-    return {s.name for e in exprs for s in sympy.sympify(e).free_symbols}
+    return {s.name for e in exprs for s in getattr(e, "free_symbols", ())}  # Shape entries are SymPy expressions
 
 
 def parse_range(item: str, text: str) -> list[int]:
