@@ -31,6 +31,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import brute_force as bf
 from flop_counting import cpu_flash_counted, flop_macs
+from test_brute_force_reference import matmul_shapes  # the reference's own draw of torch.matmul's operand shapes
 import symcost as sc
 from symcost.symbols import symbol
 
@@ -139,17 +140,6 @@ def test_linear_counts_per_row_unchanged_and_scalar_refused():
 # --------------------------------------------------------------------------
 # Matrix products
 # --------------------------------------------------------------------------
-@st.composite
-def matmul_shapes(draw):
-    n, k, p = (draw(st.integers(1, 3)) for _ in range(3))
-    batch = draw(st.lists(st.integers(1, 3), max_size=2))
-    a_batch = [b if draw(st.booleans()) else 1 for b in batch][draw(st.integers(0, len(batch))):]
-    b_batch = [b if draw(st.booleans()) else 1 for b in batch][draw(st.integers(0, len(batch))):]
-    a = (k,) if draw(st.integers(0, 3)) == 0 else (*a_batch, n, k)
-    b = (k,) if draw(st.integers(0, 3)) == 0 else (*b_batch, k, p)
-    return a, b
-
-
 @FAST
 @given(matmul_shapes())
 def test_matmul(shapes):
