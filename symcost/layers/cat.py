@@ -37,9 +37,10 @@ def _mismatch(label: str, first: Shape, other: Shape, where: str) -> ShapeError:
     return ShapeError(message)
 
 
-@register
 @dataclass(frozen=True)
-class Cat(Layer):
+class _Join(Layer):
+    """One or more inputs joined along ``dim`` (torch counts the batch as dimension 0)."""
+
     dim: int = 1
 
     arity = None
@@ -49,6 +50,10 @@ class Cat(Layer):
         dim = dim_int(self.dim, layer=self.label, argument="dim")
         object.__setattr__(self, "dim", nonbatch(dim, layer=self.label, argument="dim"))
 
+
+@register
+@dataclass(frozen=True)
+class Cat(_Join):
     def _cost(self, *shapes: Shape) -> Cost:
         first = shapes[0]
         a = axis(self.dim, first.rank, layer=self.label, argument="dim")
@@ -64,17 +69,8 @@ class Cat(Layer):
 
 @register
 @dataclass(frozen=True)
-class Stack(Layer):
+class Stack(_Join):
     """``torch.stack(tensors, dim)``: inputs of one shape joined along a new ``dim`` of the result."""
-
-    dim: int = 1
-
-    arity = None
-    min_inputs = 1
-
-    def __post_init__(self) -> None:
-        dim = dim_int(self.dim, layer=self.label, argument="dim")
-        object.__setattr__(self, "dim", nonbatch(dim, layer=self.label, argument="dim"))
 
     def _cost(self, *shapes: Shape) -> Cost:
         first = shapes[0]
