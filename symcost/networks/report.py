@@ -26,6 +26,7 @@ from ..core.conventions import Convention, count_flops, get_convention
 from ..core.cost import Cost
 from ..core.counts import OpCounts, Params
 from ..core.display_hook import Displayable
+from ..core.dtypes import bytes_per_element
 from ..core.arguments import positive_int
 from ..core.cost import bound_text
 from ..core.errors import DivisibilityError, InvalidArgumentError, SymcostError, UnknownRowError, with_context
@@ -34,7 +35,6 @@ from ..core.receptive_field import ReceptiveField
 from ..core.shape import Shape
 
 #: Bytes per element of the dtypes ``param_bytes`` accepts.
-DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 
 
 def qualified(prefix: str, name: str) -> str:
@@ -178,10 +178,9 @@ class Totals:
 
     def param_bytes(self, dtype: str = "float32", *, buffers: bool = False) -> sympy.Expr:
         """Model size in bytes: parameters (and buffers) times bytes per element."""
-        if dtype not in DTYPE_BYTES:
-            raise InvalidArgumentError("param_bytes", "dtype", f"must be one of {', '.join(DTYPE_BYTES)}", dtype)
+        size = bytes_per_element(dtype, owner="param_bytes")
         count = self.params + (self.buffers if buffers else 0)
-        return count * DTYPE_BYTES[dtype]
+        return count * size
 
 
 @dataclass(frozen=True)
