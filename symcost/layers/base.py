@@ -38,6 +38,9 @@ class Layer(Displayable):
     arity: ClassVar[int | None | tuple[int, ...]] = 1
     #: with ``arity = None``, the fewest inputs the layer takes (``Cat`` and ``Stack`` take one)
     min_inputs: ClassVar[int] = 2
+    #: the output is a view of the first input's storage (torch returns a view, or the input itself):
+    #: it moves no bytes and autograd memory counts that storage once
+    aliases_input: ClassVar[bool] = False
 
     @classmethod
     def arguments(cls) -> list:

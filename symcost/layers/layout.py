@@ -19,6 +19,7 @@ put in::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import sympy
 
@@ -36,6 +37,7 @@ from .reshape import is_one, same
 @dataclass(frozen=True)
 class Permute(Layer):
     """``x.permute(*dims)``: ``dims`` names every dimension of the batched tensor, the batch (0) first."""
+    aliases_input: ClassVar[bool] = True
 
     dims: tuple
 
@@ -59,6 +61,7 @@ class Permute(Layer):
 @dataclass(frozen=True)
 class Transpose(Layer):
     """``x.transpose(dim0, dim1)``: two dimensions swapped (neither the batch)."""
+    aliases_input: ClassVar[bool] = True
 
     dim0: int
     dim1: int
@@ -82,6 +85,7 @@ class Expand(Layer):
 
     It returns a view with stride 0 along repeated entries: no copy, no operation.
     """
+    aliases_input: ClassVar[bool] = True
 
     sizes: tuple
 
@@ -129,6 +133,7 @@ def _index_in(label: str, argument: str, index: sympy.Expr, size: sympy.Expr) ->
 @dataclass(frozen=True)
 class Select(Layer):
     """``x.select(dim, index)``: one entry along ``dim``, which disappears (negative ``index`` counts back)."""
+    aliases_input: ClassVar[bool] = True
 
     dim: int
     index: object
@@ -163,6 +168,7 @@ def _bound(label: str, argument: str, value: sympy.Expr, size: sympy.Expr) -> sy
 @dataclass(frozen=True)
 class Slice(Layer):
     """``x[..., start:end:step, ...]`` along ``dim``, with Python's clamping of the bounds (as torch)."""
+    aliases_input: ClassVar[bool] = True
 
     dim: int
     start: object = None

@@ -28,6 +28,8 @@ from .base import Layer
 @register
 @dataclass(frozen=True)
 class Dropout(Layer):
+    aliases_input: ClassVar[bool] = True  # in eval, torch returns the input itself
+
     p: object = 0.5
 
     #: the per-sample ranks torch accepts (None: any)
@@ -92,5 +94,7 @@ class StochasticDepth(Layer):
 @register
 @dataclass(frozen=True)
 class Identity(Layer):
+    aliases_input: ClassVar[bool] = True  # torch returns the input itself
+
     def _cost(self, shape: Shape) -> Cost:
         return Cost(self.kind, (shape,), shape)

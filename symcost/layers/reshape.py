@@ -22,6 +22,7 @@ everything::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import sympy
 
@@ -91,6 +92,8 @@ def _show(sizes: tuple) -> str:
 @register
 @dataclass(frozen=True)
 class Flatten(Layer):
+    aliases_input: ClassVar[bool] = True
+
     start_dim: int = 1
     end_dim: int = -1
 
@@ -119,6 +122,7 @@ class Flatten(Layer):
 @dataclass(frozen=True)
 class Unflatten(Layer):
     """``dim`` split into ``sizes`` (one may be -1), as torch.nn.Unflatten."""
+    aliases_input: ClassVar[bool] = True
 
     dim: int
     sizes: tuple
@@ -137,6 +141,7 @@ class Unflatten(Layer):
 @dataclass(frozen=True)
 class Reshape(Layer):
     """``x.reshape(N, *shape)``: ``shape`` is one sample's new shape (one entry may be -1)."""
+    aliases_input: ClassVar[bool] = True
 
     shape: tuple
 
@@ -157,6 +162,7 @@ class View(Reshape):
 @dataclass(frozen=True)
 class Squeeze(Layer):
     """``x.squeeze(dim)``: drops the size-1 entries among ``dim`` (an int, a list, or None for all)."""
+    aliases_input: ClassVar[bool] = True
 
     dim: object = None
 
@@ -181,6 +187,7 @@ class Squeeze(Layer):
 @dataclass(frozen=True)
 class Unsqueeze(Layer):
     """``x.unsqueeze(dim)``: a new size-1 entry at ``dim`` of the result (batch counted)."""
+    aliases_input: ClassVar[bool] = True
 
     dim: int
 

@@ -19,6 +19,7 @@ of pieces that is a number, Unbind a number of entries::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import sympy
 
@@ -61,6 +62,8 @@ def _count(label: str, n: sympy.Expr, what: str) -> int:
 @register
 @dataclass(frozen=True)
 class Chunk(Layer):
+    aliases_input: ClassVar[bool] = True
+
     chunks: object
     dim: int
 
@@ -88,6 +91,7 @@ class Chunk(Layer):
 @dataclass(frozen=True)
 class Split(Layer):
     """``torch.split(x, split_size_or_sections, dim)``: pieces of one size (the last smaller), or given sizes."""
+    aliases_input: ClassVar[bool] = True
 
     split_size_or_sections: object
     dim: int
@@ -128,6 +132,7 @@ class Split(Layer):
 @dataclass(frozen=True)
 class Unbind(Layer):
     """``x.unbind(dim)``: one output per entry along ``dim``, which disappears."""
+    aliases_input: ClassVar[bool] = True
 
     dim: int
 
