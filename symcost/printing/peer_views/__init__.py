@@ -34,6 +34,8 @@ from ...core.errors import UnknownViewError, ViewError
 INPLACE: tuple[str, ...] = ("ReLU", "ReLU6", "Add")
 #: The most lines a view prints (a Repeat of a million runs is refused, not printed).
 MAX_LINES = 100_000
+#: The tools with a view.
+VIEWS: tuple[str, ...] = ("torchstat", "torchsummary")
 #: 1 MB as both tools count it.
 MB = sympy.Integer(1024) ** 2
 
@@ -78,8 +80,8 @@ def peer_view(report: object, tool: str, *, dtype: str = "float32", inplace: tup
     from . import torchstat, torchsummary
 
     views = {"torchstat": torchstat.view, "torchsummary": torchsummary.view}
-    if tool not in views:
-        raise UnknownViewError(f"unknown view {tool!r}; views are {', '.join(views)}")
+    if not isinstance(tool, str) or tool not in views:
+        raise UnknownViewError(f"unknown view {tool!r}; views are {', '.join(VIEWS)}")
     size = bytes_per_element(dtype, owner=f"the {tool} view")
     return views[tool](report, calls(report, tool, inplace), size)
 
@@ -131,4 +133,4 @@ def shortest(value: sympy.Rational, digits: int = 2) -> str:
     return text + "0" if text.endswith(".") else text
 
 
-__all__ = ["INPLACE", "PeerView", "peer_view"]
+__all__ = ["INPLACE", "VIEWS", "PeerView", "peer_view"]
