@@ -269,3 +269,24 @@ def test_cli_as_torchstat_and_errors(capsys):
     assert "leave out --format" in capsys.readouterr().err
     assert main(["report", "alexnet", "--as", "ptflops"]) == 2
     assert capsys.readouterr().err == "symcost: error: unknown view 'ptflops'; views are torchstat, torchsummary\n"
+
+
+def test_in_place_and_views_allocate_nothing_by_hand():
+    """Conv 3->8, k=3 on 10x10: 8*8*8 = 512 outputs; the ReLU in place, Flatten a view; Dropout copies in training."""
+    net = sc.Sequential(sc.Conv2d(8, 3), sc.ReLU(), sc.Flatten(), sc.Dropout(0.5))
+    rep = net.analyze(sc.Shape(3, 10, 10))
+    assert peer_view(rep, "torchsummary").totals["stored elements"] == 512 + 512
+    assert peer_view(rep, "torchsummary", inplace=()).totals["stored elements"] == 512 + 512 + 512
+    stat = peer_view(rep, "torchstat")
+    assert [row["memory(MB)"] for row in stat.rows] == [sympy.Rational(512 * 4, 1024 ** 2), 0, 0, 0]
+    assert [row["MemR+W(B)"] for row in stat.rows] == [(300 + 224 + 512) * 4, 2 * 512 * 4, 0, 0]
+    with pytest.raises(sc.ViewError, match="inplace must be a collection of layer kinds"):
+        peer_view(rep, "torchstat", inplace="ReLU")
+
+
+@pytest.mark.parametrize("value, text", [(sympy.Rational(1, 8), "0.12"), (sympy.Rational(3, 8), "0.38"),
+                                         (sympy.Rational(1461189, 32768), "44.59"), (sympy.Integer(0), "0.00")])
+def test_two_decimals_round_as_percent_format(value, text):
+    from symcost.printing.peer_views import fixed
+
+    assert fixed(value) == text == "%0.2f" % float(value)

@@ -93,10 +93,12 @@ def calls(report: object, tool: str, inplace: tuple[str, ...] = INPLACE) -> list
     if report.batch != 1:
         raise ViewError(f"the {tool} view shows one sample, as {tool} does; got batch={report.batch} "
                                    "(analyze without a batch)")
-    free = set(report.input_shape.free_symbols) if hasattr(report.input_shape, "free_symbols") else set()
+    free: set = set()
     for row in report.rows:
-        for value in (row.count, row.cost.params.total, *row.cost.out_shape, *(n for s in row.cost.in_shapes for n in s)):
-            free |= sympy.sympify(value).free_symbols if isinstance(value, sympy.Basic) else set()
+        cost = row.cost
+        for value in (row.count, cost.params.total, cost.params.buffer_total, *cost.ops.as_dict().values(),
+                      *(n for shape in (*cost.in_shapes, *cost.out_shapes, report.input_shape) for n in shape)):
+            free |= value.free_symbols if isinstance(value, sympy.Basic) else set()
     if free:
         names = ", ".join(sorted(str(s) for s in free))
         raise ViewError(f"the {tool} view prints numbers, as {tool} does: bind {names} first "
