@@ -163,9 +163,13 @@ def test_torchstat_totals_block_of_resnet18(reports):
 
 
 def _run_torchsummary(model):
+    return _run_torchsummary_on(model, (3, 224, 224))
+
+
+def _run_torchsummary_on(model, shape):
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        torchsummary.summary(model, (3, 224, 224), device="cpu")
+        torchsummary.summary(model, shape, device="cpu")
     return out.getvalue()
 
 
@@ -290,3 +294,23 @@ def test_two_decimals_round_as_percent_format(value, text):
     from symcost.printing.peer_views import fixed
 
     assert fixed(value) == text == "%0.2f" % float(value)
+
+
+def test_a_module_called_twice_counts_its_parameters_once():
+    """torchsummary adds a module's parameters at every call: 2 x 272 here; the tensor is counted once."""
+
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc, self.relu = nn.Linear(16, 16), nn.ReLU()
+
+        def forward(self, x):
+            return self.fc(self.relu(self.fc(x)))
+
+    model = Twice()
+    tool_rows, tool_footer = _parse_summary(_run_torchsummary_on(model, (16,)))
+    view = sc.from_torch(model, (16,)).analyze().view("torchsummary")
+    ours, footer = _parse_summary(view.text)
+    assert [p for _, _, p in tool_rows] == [272, 0, 272] and tool_footer["Total params"] == "544"
+    assert [p for _, _, p in ours] == [272, 0, 0] and footer["Total params"] == "272"
+    assert sum(p.numel() for p in model.parameters()) == 272
