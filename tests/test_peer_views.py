@@ -314,3 +314,17 @@ def test_a_module_called_twice_counts_its_parameters_once():
     assert [p for _, _, p in tool_rows] == [272, 0, 272] and tool_footer["Total params"] == "544"
     assert [p for _, _, p in ours] == [272, 0, 0] and footer["Total params"] == "272"
     assert sum(p.numel() for p in model.parameters()) == 272
+
+
+def test_a_module_called_twice_reads_its_weights_at_every_call():
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(16, 16)
+
+        def forward(self, x):
+            return self.fc(self.fc(x))
+
+    rows = sc.from_torch(Twice(), (16,)).analyze().view("torchstat").rows
+    assert [(r["params"], r["MemRead(B)"], r["MemWrite(B)"]) for r in rows] == [(272, (16 + 272) * 4, 64)] * 1 + [
+        (0, (16 + 272) * 4, 64)]

@@ -73,6 +73,8 @@ class Call:
     cost: object  # the row's per-sample Cost
     params: int
     allocates: bool
+    #: the parameters and buffers the call reads: its own, or those of the row it shares them with
+    weights: object = None
 
 
 def peer_view(report: object, tool: str, *, dtype: str = "float32", inplace: tuple[str, ...] = INPLACE) -> PeerView:
@@ -104,6 +106,7 @@ def calls(report: object, tool: str, inplace: tuple[str, ...] = INPLACE) -> list
         raise ViewError(f"the {tool} view prints numbers, as {tool} does: bind {names} first "
                                    f"(rep.subs(...), or --set on the command line)")
     out: list[Call] = []
+    owners: dict = {}  # the parameters of each row that holds its tensors (a shared row reads its owner's)
     for row in report.rows:
         times = int(row.count)
         if len(out) + times > MAX_LINES:
@@ -113,7 +116,9 @@ def calls(report: object, tool: str, inplace: tuple[str, ...] = INPLACE) -> list
         runs_in_place = bool(getattr(layer, "inplace", False)) or row.kind in inplace
         allocates = not (getattr(layer, "aliases_input", False) or runs_in_place)
         params = int(row.cost.params.total)
-        out.extend(Call(row.name, row.kind, row.cost, params, allocates) for _ in range(times))
+        weights = owners.get(row.shared, row.cost.params) if row.shared else row.cost.params
+        owners.setdefault(row.name, row.cost.params)
+        out.extend(Call(row.name, row.kind, row.cost, params, allocates, weights) for _ in range(times))
     return out
 
 

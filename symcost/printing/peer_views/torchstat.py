@@ -44,8 +44,9 @@ def line(call: Call, size: int) -> dict:
     moves = not getattr(cost.layer, "aliases_input", False)
     read = write = sympy.Integer(0)
     if moves:
-        buffers = sum((v for n, v in cost.params.buffers if n not in UNREAD_BUFFERS), sympy.Integer(0))
-        read = (sum((s.numel for s in cost.in_shapes), sympy.Integer(0)) + call.params + buffers) * size
+        weights = call.weights  # a module called twice reads its weights at every call
+        buffers = sum((v for n, v in weights.buffers if n not in UNREAD_BUFFERS), sympy.Integer(0))
+        read = (sum((s.numel for s in cost.in_shapes), sympy.Integer(0)) + weights.total + buffers) * size
         write = cost.activations * size
     return {
         "module name": call.name,
