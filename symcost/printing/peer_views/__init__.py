@@ -94,24 +94,24 @@ def calls(report: object, tool: str, inplace: tuple[str, ...] = INPLACE) -> list
         raise ViewError(f"the {tool} view: inplace must be a collection of layer kinds, got {inplace!r}")
     if report.batch != 1:
         raise ViewError(f"the {tool} view shows one sample, as {tool} does; got batch={report.batch} "
-                                   "(analyze without a batch)")
-    free: set = set()
+                        "(analyze without a batch)")
+    values = [*report.input_shape]
     for row in report.rows:
         cost = row.cost
-        for value in (row.count, cost.params.total, cost.params.buffer_total, *cost.ops.as_dict().values(),
-                      *(n for shape in (*cost.in_shapes, *cost.out_shapes, report.input_shape) for n in shape)):
-            free |= value.free_symbols if isinstance(value, sympy.Basic) else set()
+        values += [row.count, cost.params.total, cost.params.buffer_total, *cost.ops.as_dict().values(),
+                   *(n for shape in (*cost.in_shapes, *cost.out_shapes) for n in shape)]
+    free = set().union(*(v.free_symbols for v in values if isinstance(v, sympy.Basic)))
     if free:
         names = ", ".join(sorted(str(s) for s in free))
         raise ViewError(f"the {tool} view prints numbers, as {tool} does: bind {names} first "
-                                   f"(rep.subs(...), or --set on the command line)")
+                        f"(rep.subs(...), or --set on the command line)")
     out: list[Call] = []
     owners: dict = {}  # the parameters of each row that holds its tensors (a shared row reads its owner's)
     for row in report.rows:
         times = int(row.count)
         if len(out) + times > MAX_LINES:
             raise ViewError(f"the {tool} view: more than {MAX_LINES:,} layer calls to print "
-                                       f"(layer {row.name!r} runs {times:,} times); use the table of symcost report")
+                            f"(layer {row.name!r} runs {times:,} times); use the table of symcost report")
         layer = row.cost.layer
         runs_in_place = bool(getattr(layer, "inplace", False)) or row.kind in inplace
         allocates = not (getattr(layer, "aliases_input", False) or runs_in_place)
