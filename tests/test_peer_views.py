@@ -145,6 +145,13 @@ def test_torchstat_view_equals_torchstat_where_it_is_right(name, reports, models
     assert f"Total params: {view.totals['params']:,}\n" in view.text + "\n"
     from torchstat.reporter import round_value  # the tool's own formatting of its totals block
 
+    header, ours = text.splitlines()[0], view.text.splitlines()[0]
+    columns = ["module name", "input shape", "output shape", "params", "memory(MB)", "MAdd", "Flops", "MemRead(B)",
+               "MemWrite(B)", "duration[%]", "MemR+W(B)"]
+    assert sorted(columns, key=header.index) == columns  # torchstat's order; the view leaves out the duration
+    assert sorted(columns[:9] + columns[10:], key=ours.index) == columns[:9] + columns[10:]
+    assert "duration" not in ours
+
     assert f"Total MAdd: {round_value(view.totals['MAdd'])}MAdd" in view.text.splitlines()
     assert f"Total Flops: {round_value(view.totals['Flops'])}Flops" in view.text.splitlines()
     assert f"Total MemR+W: {round_value(view.totals['MemR+W(B)'], True)}B" in view.text.splitlines()

@@ -78,13 +78,14 @@ def view(report: object, calls: list[Call], size: int) -> PeerView:
     totals = {key: (value if key == "memory(MB)" else int(value)) for key, value in totals.items()}
 
     def cells(row: dict) -> list[str]:
-        return [row["module name"], _shape(row["input shape"]), _shape(row["output shape"]), f"{row['params']:,}",
-                fixed(row["memory(MB)"]), f"{row['MAdd']:,}", f"{row['Flops']:,}", f"{row['MemRead(B)']:,}",
-                f"{row['MemWrite(B)']:,}", f"{row['MemR+W(B)']:,}"]
+        # as torchstat formats them: thousands separators for MAdd and Flops only
+        return [row["module name"], _shape(row["input shape"]), _shape(row["output shape"]), str(row["params"]),
+                fixed(row["memory(MB)"]), f"{row['MAdd']:,}", f"{row['Flops']:,}", str(row["MemRead(B)"]),
+                str(row["MemWrite(B)"]), str(row["MemR+W(B)"])]
 
     body = [[str(i), *cells(row)] for i, row in enumerate(rows)]
-    body.append(["total", "", "", "", f"{totals['params']:,}", fixed(totals["memory(MB)"]),
-                 *(f"{totals[k]:,}" for k in ("MAdd", "Flops", "MemRead(B)", "MemWrite(B)", "MemR+W(B)"))])
+    body.append(["total", "", "", "", str(totals["params"]), fixed(totals["memory(MB)"]), f"{totals['MAdd']:,}",
+                 f"{totals['Flops']:,}", *(str(totals[k]) for k in ("MemRead(B)", "MemWrite(B)", "MemR+W(B)"))])
     table = [["", *COLUMNS], *body]
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     lines = ["  ".join([r[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(r[1:], widths[1:]))]).rstrip()
