@@ -276,8 +276,9 @@ def report_command(args: argparse.Namespace) -> str:
     except SymcostError as err:
         raise _from_file(err, label) from None
     if args.view is not None:  # the tool's own text layout
-        if args.format != "text" or args.units:
-            raise UsageError(f"--as {args.view} prints {args.view}'s own text layout; leave out --format and --units")
+        if args.format != "text" or args.units or args.convention != "exact":
+            raise UsageError(f"--as {args.view} prints {args.view}'s own text layout and counts; "
+                             "leave out --format, --units and --convention")
         return str(peer_view(report, args.view, dtype=args.dtype))
     if args.format == "json":
         return json.dumps(report_view(report, args.dtype), indent=2)

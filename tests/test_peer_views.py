@@ -277,7 +277,9 @@ def test_cli_as_torchstat_and_errors(capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("symcost: error: the torchstat view prints numbers")
     assert main(["report", "alexnet", "--as", "torchstat", "--format", "json"]) == 2
-    assert "leave out --format" in capsys.readouterr().err
+    assert "leave out --format, --units and --convention" in capsys.readouterr().err
+    assert main(["report", "alexnet", "--as", "torchsummary", "--convention", "macs"]) == 2
+    assert "leave out --format, --units and --convention" in capsys.readouterr().err
     assert main(["report", "alexnet", "--as", "ptflops"]) == 2
     assert capsys.readouterr().err == "symcost: error: unknown view 'ptflops'; views are torchstat, torchsummary\n"
 
