@@ -18,7 +18,8 @@ A symbolic Repeat (``n_layer`` blocks) is counted exactly: its block's input is 
 previous pass's output, one storage per pass. ``recompute="full"`` keeps only what enters
 each block (a row name's prefix up to its first index, ``layer1.0``, ``transformer.h.3``:
 what ``torch.utils.checkpoint`` would wrap); ``"selective"`` drops attention's core
-(Korthikanti et al. 2022). A storage saved by several rows is listed at the first.
+(Korthikanti et al. 2022). A storage saved by several rows is listed at the first (a Repeat's
+last output, kept by the rows after it, at those rows).
 """
 
 from __future__ import annotations
@@ -196,12 +197,20 @@ class _Counter:
                     parts = self._resolve(TensorRef(p, s.index), p, 0)
                 detail[p].append(s.describe())
                 for key, sel in parts:
-                    entry = storages.setdefault(key, {"first": p, "selectors": set(), "dtype": s.dtype})
-                    entry["selectors"].add(sel)
-        for key, entry in storages.items():
+                    entry = storages.setdefault(key, {"readers": [], "dtype": s.dtype})
+                    entry["readers"].append((p, sel))
+        for key, entry in storages.items():  # each reader is listed with the passes it adds to the earlier ones
             count, numel = self._key_elements(key)
-            fraction = _fraction(entry["selectors"], key, self.rows)
-            per_row[entry["first"]] += count * fraction * numel * batch * self._bytes(entry["dtype"])
+            size = count * numel * batch * self._bytes(entry["dtype"])
+            seen: set = set()
+            before = sympy.Integer(0)
+            for p, sel in entry["readers"]:
+                if sel in seen:
+                    continue
+                seen.add(sel)
+                now = _fraction(seen, key, self.rows)
+                per_row[p] += size * (now - before)
+                before = now
         return ActivationMemory(
             rows=tuple((row.name, sympy.factor_terms(b)) for row, b in zip(self.rows, per_row)),
             dtype=self.dtype, recompute=self.recompute, convention=self.convention,

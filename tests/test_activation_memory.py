@@ -1,0 +1,133 @@
+"""Activation memory (issue 15): bytes autograd keeps for backward, against what torch's
+``saved_tensors_hooks`` sees (tests/saved_memory.py) and against Korthikanti et al. 2022's formulas."""
+
+import pytest
+import sympy
+
+import symcost as sc
+from symcost.core.errors import SymcostError
+from symcost.networks.activation_memory import activation_bytes
+from symcost.symbols import B, symbol
+
+l, d, a, V, T = (symbol(n) for n in ("n_layer", "d_model", "n_head", "n_vocab", "n_ctx"))
+
+
+# -- Korthikanti et al. 2022, section 4.1 and Table 2 (no tensor parallelism), typed from the paper --------
+def _layer_bytes(mem, layer: int) -> sympy.Expr:
+    return sympy.Add(*(b for name, b in mem.rows if name.startswith(f"transformer.h.{layer}.")))
+
+
+@pytest.mark.parametrize("recompute, per_layer", [
+    ("none", lambda s, b, h, a: s * b * h * (34 + 5 * a * s / h)),   # eq. (1): 34sbh + 5as^2b
+    ("selective", lambda s, b, h, a: 34 * s * b * h),                # Table 2, selective activation recomputation
+    ("full", lambda s, b, h, a: 2 * s * b * h),                      # Table 2, full activation recomputation
+])
+def test_korthikanti_per_layer(recompute, per_layer):
+    rep = sc.zoo.gpt2(n_layer=2, d_model=d, n_head=a, n_vocab=V, n_ctx=T).analyze(batch=B)
+    mem = activation_bytes(rep, dtype="bfloat16", recompute=recompute, convention="korthikanti")
+    want = per_layer(T, B, d, a)
+    for layer in (0, 1):
+        assert sympy.simplify(_layer_bytes(mem, layer) - want) == 0
+
+
+def test_korthikanti_symbolic_layers():
+    """n_layer blocks as one symbolic Repeat: l times the per-layer formula, each block's input counted once."""
+    rep = sc.zoo.gpt2(n_layer=l, d_model=d, n_head=a, n_vocab=V, n_ctx=T).analyze(batch=B)
+    mem = activation_bytes(rep, dtype="float16", convention="korthikanti")
+    blocks = sympy.Add(*(b for name, b in mem.rows if name.startswith("transformer.h.")))
+    assert sympy.expand(blocks - l * T * B * d * (34 + 5 * a * T / d)) == 0
+
+
+def test_symbolic_repeat_equals_unrolled():
+    """The carried block input and the last block's output (kept by ln_f) count as the unrolled network does."""
+    sizes = dict(d_model=64, n_head=4, n_vocab=100, n_ctx=12)
+    for convention, recompute in (("eager", "none"), ("korthikanti", "none"), ("korthikanti", "full")):
+        symbolic = sc.zoo.gpt2(n_layer=l, **sizes).analyze(batch=B)
+        got = activation_bytes(symbolic, recompute=recompute, convention=convention).total
+        for n in (1, 3):
+            unrolled = sc.zoo.gpt2(n_layer=n, **sizes).analyze(batch=2)
+            want = activation_bytes(unrolled, recompute=recompute, convention=convention).total
+            assert got.subs({l: n, B: 2}) == want
+
+
+def test_shared_storage_counted_once():
+    """conv -> relu -> conv: the ReLU's output is kept by the ReLU and by the second conv, once; the input
+    is kept by the first conv (for its weight's gradient) although it needs no gradient. Hand count."""
+    H, W = symbol("H"), symbol("W")
+    net = sc.Sequential(sc.Conv2d(8, 3, padding=1), sc.ReLU(), sc.Conv2d(8, 3, padding=1),
+                        sc.Flatten(), sc.Linear(10))
+    mem = activation_bytes(net.analyze(sc.Shape(3, H, W), batch=B))
+    # input 3HW; relu output 8HW (conv 2 keeps it too); conv 2's output flattened (a view) kept by Linear
+    assert sympy.expand(mem.total - 4 * B * (3 * H * W + 8 * H * W + 8 * H * W)) == 0
+    assert dict(mem.rows)["3"] == 0  # the flatten is a view: nothing of its own
+
+
+def test_bad_arguments_and_unknown_kind_are_errors():
+    rep = sc.Sequential(sc.Linear(4)).analyze(sc.Shape(3))
+    with pytest.raises(SymcostError, match="recompute"):
+        activation_bytes(rep, recompute="some")
+    with pytest.raises(SymcostError, match="dtype"):
+        activation_bytes(rep, dtype="float13")
+    with pytest.raises(SymcostError, match="convention"):
+        activation_bytes(rep, convention="paper")
+    lstm = sc.Sequential(sc.GroupNorm(2)).analyze(sc.Shape(4, 5))
+    with pytest.raises(SymcostError, match=r"\"0\" \(GroupNorm\).*GroupNorm"):
+        activation_bytes(lstm)
+
+
+# -- against torch ---------------------------------------------------------------------------------------
+torch = pytest.importorskip("torch")
+from saved_memory import saved_storage_bytes  # noqa: E402
+
+
+@pytest.mark.parametrize("model, shape, batch", [
+    ("resnet18", (3, 64, 64), 2), ("resnet18", (3, 40, 56), 1),
+    ("mobilenet_v2", (3, 64, 64), 2), ("mobilenet_v2", (3, 32, 48), 1),
+])
+def test_torchvision_models_match_saved_tensors(model, shape, batch):
+    torchvision = pytest.importorskip("torchvision")
+    torch.manual_seed(0)
+    net = getattr(torchvision.models, model)()
+    want = saved_storage_bytes(net, (torch.randn(batch, *shape),))
+    rep = getattr(sc.zoo, model)().analyze(sc.Shape(*shape), batch=batch)
+    assert activation_bytes(rep).total == want
+
+
+def _transformers():
+    pytest.importorskip("torchvision")  # the shim makes transformers' optional torchvision import work
+    return pytest.importorskip("transformers")
+
+
+@pytest.mark.parametrize("n_layer, d_model, n_head, n_ctx, batch", [(1, 64, 4, 12, 2), (2, 48, 2, 20, 1)])
+def test_hf_gpt2_matches_saved_tensors(n_layer, d_model, n_head, n_ctx, batch):
+    """GPT2LMHeadModel, SDPA, no dropout (zoo.gpt2 has none), no KV cache (training), GELU(tanh) as torch's
+    kernel (``gelu_pytorch_tanh``; HF's default ``gelu_new`` is a Python composite that keeps 3 more tensors).
+    HF looks ``wpe`` up with position ids, an int64 arange of n_ctx it keeps; zoo.gpt2 reads the table."""
+    transformers = _transformers()
+    torch.manual_seed(0)
+    cfg = transformers.GPT2Config(n_layer=n_layer, n_embd=d_model, n_head=n_head, vocab_size=100,
+                                  n_positions=n_ctx, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
+                                  attn_implementation="sdpa", activation_function="gelu_pytorch_tanh",
+                                  use_cache=False, bos_token_id=0, eos_token_id=0)
+    want = saved_storage_bytes(transformers.GPT2LMHeadModel(cfg), (torch.randint(0, 100, (batch, n_ctx)),))
+    rep = sc.zoo.gpt2(n_layer=n_layer, d_model=d_model, n_head=n_head, n_vocab=100, n_ctx=n_ctx).analyze(batch=batch)
+    assert activation_bytes(rep).total == want - 8 * n_ctx
+
+
+@pytest.mark.parametrize("n_layer, d_model, n_head, n_kv, d_ff, n_ctx, batch",
+                         [(1, 64, 4, 2, 96, 12, 2), (2, 32, 4, 4, 80, 10, 1)])
+def test_hf_llama_matches_saved_tensors(n_layer, d_model, n_head, n_kv, d_ff, n_ctx, batch):
+    """LlamaForCausalLM, SDPA, no KV cache. HF computes the rotary cos and sin once per forward, of shape
+    (1, n_ctx, head size), and every layer's q and k products keep those two; zoo.llama has its own cos
+    and sin per layer, for q and for k, per sample: 4*n_layer*batch tables against HF's 2."""
+    transformers = _transformers()
+    torch.manual_seed(0)
+    cfg = transformers.LlamaConfig(num_hidden_layers=n_layer, hidden_size=d_model, num_attention_heads=n_head,
+                                   num_key_value_heads=n_kv, intermediate_size=d_ff, vocab_size=100,
+                                   max_position_embeddings=n_ctx, use_cache=False, attn_implementation="sdpa",
+                                   attention_dropout=0.0, bos_token_id=0, eos_token_id=0, pad_token_id=0)
+    want = saved_storage_bytes(transformers.LlamaForCausalLM(cfg), (torch.randint(0, 100, (batch, n_ctx)),))
+    rep = sc.zoo.llama(n_layer=n_layer, d_model=d_model, n_head=n_head, n_kv_head=n_kv, d_ff=d_ff, n_vocab=100,
+                       n_ctx=n_ctx).analyze(batch=batch)
+    table = n_ctx * (d_model // n_head) * 4
+    assert activation_bytes(rep).total == want + (4 * n_layer * batch - 2) * table
