@@ -131,3 +131,68 @@ def test_hf_llama_matches_saved_tensors(n_layer, d_model, n_head, n_kv, d_ff, n_
                        n_ctx=n_ctx).analyze(batch=batch)
     table = n_ctx * (d_model // n_head) * 4
     assert activation_bytes(rep).total == want + (4 * n_layer * batch - 2) * table
+
+
+#: kind -> (symcost layer, torch module), each after a 1x1 convolution so its input needs a gradient
+TABLE = {
+    "ReLU": (sc.ReLU(), lambda: torch.nn.ReLU()),
+    "ReLU inplace": (sc.ReLU(), lambda: torch.nn.ReLU(inplace=True)),
+    "ReLU6": (sc.ReLU6(), lambda: torch.nn.ReLU6(inplace=True)),
+    "LeakyReLU": (sc.LeakyReLU(), lambda: torch.nn.LeakyReLU()),
+    "GELU": (sc.GELU(), lambda: torch.nn.GELU()),
+    "SiLU": (sc.SiLU(), lambda: torch.nn.SiLU()),
+    "Sigmoid": (sc.Sigmoid(), lambda: torch.nn.Sigmoid()),
+    "Tanh": (sc.Tanh(), lambda: torch.nn.Tanh()),
+    "Hardswish": (sc.Hardswish(), lambda: torch.nn.Hardswish()),
+    "Hardsigmoid": (sc.Hardsigmoid(), lambda: torch.nn.Hardsigmoid()),
+    "Softmax": (sc.Softmax(dim=1), lambda: torch.nn.Softmax(dim=1)),
+    "LogSoftmax": (sc.LogSoftmax(dim=-1), lambda: torch.nn.LogSoftmax(dim=-1)),
+    "MaxPool2d": (sc.MaxPool2d(2), lambda: torch.nn.MaxPool2d(2)),
+    "AvgPool2d": (sc.AvgPool2d(3, stride=2), lambda: torch.nn.AvgPool2d(3, stride=2)),
+    "AdaptiveAvgPool2d": (sc.AdaptiveAvgPool2d(1), lambda: torch.nn.AdaptiveAvgPool2d(1)),
+    "BatchNorm2d": (sc.BatchNorm2d(), lambda: torch.nn.BatchNorm2d(4)),
+    "LayerNorm": (sc.LayerNorm((6, 8)), lambda: torch.nn.LayerNorm((6, 8))),
+    "Dropout": (sc.Dropout(0.3), lambda: torch.nn.Dropout(0.3)),
+    "Dropout p=0": (sc.Dropout(0.0), lambda: torch.nn.Dropout(0.0)),
+    "Flatten": (sc.Flatten(), lambda: torch.nn.Flatten()),
+    "Conv2d": (sc.Conv2d(5, 3, padding=1), lambda: torch.nn.Conv2d(4, 5, 3, padding=1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_saved_tensor_table_matches_torch(name):
+    """One layer after a 1x1 convolution, on a (4, 6, 8) sample, batch 3: the bytes torch keeps."""
+    layer, module = TABLE[name]
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(4, 4, 1), module())
+    want = saved_storage_bytes(net, (torch.randn(3, 4, 6, 8),))
+    rep = sc.Sequential(sc.Conv2d(4, 1), layer).analyze(sc.Shape(4, 6, 8), batch=3)
+    assert activation_bytes(rep).total == want
+
+
+def test_no_gradient_no_saved_tensors():
+    """A ReLU on the network's input (which needs no gradient) records nothing, as in torch; the convolution
+    after it keeps the ReLU's output for its weight's gradient."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Conv2d(4, 4, 1), torch.nn.ReLU())
+    want = saved_storage_bytes(net, (torch.randn(2, 4, 5, 5),))
+    rep = sc.Sequential(sc.ReLU(), sc.Conv2d(4, 1), sc.ReLU()).analyze(sc.Shape(4, 5, 5), batch=2)
+    assert activation_bytes(rep).total == want == 2 * 2 * 4 * 25 * 4
+
+
+def _nested(n, m):
+    inner = sc.Sequential(sc.LayerNorm(8), sc.Linear(8), sc.ReLU())
+    outer = sc.Sequential(sc.Repeat(inner, m), sc.Linear(8), sc.GELU())
+    return sc.Sequential(sc.Linear(8), sc.Repeat(outer, n), sc.LayerNorm(8), sc.Linear(4))
+
+
+@pytest.mark.parametrize("recompute", ["none", "full"])
+def test_nested_symbolic_repeats_equal_unrolled(recompute):
+    n, m = symbol("n"), symbol("m")
+    got = activation_bytes(_nested(n, m).analyze(sc.Shape(5, 3), batch=B), recompute=recompute)
+    for nn, mm in ((1, 1), (2, 3), (3, 2)):
+        want = activation_bytes(_nested(nn, mm).analyze(sc.Shape(5, 3), batch=2), recompute=recompute).total
+        assert got.total.subs({n: nn, m: mm, B: 2}) == want
+        # a report with numbers substituted keeps which rows made which tensors
+        subbed = _nested(n, m).analyze(sc.Shape(5, 3), batch=B).subs(n=nn, m=mm, B=2)
+        assert activation_bytes(subbed, recompute=recompute).total == want

@@ -136,30 +136,35 @@ class _Counter:
         return row.count, row.cost.out_shapes[key[1]].numel
 
     # -- what each row keeps -------------------------------------------------------------------
-    def _kept(self, p: int) -> list[Saved]:
-        """The saved tensors of row ``p`` after recomputation."""
+    def _kept(self, p: int) -> list[tuple[Saved, object]]:
+        """The saved tensors of row ``p`` after recomputation, each with the tensor it is (None: the row's own)."""
         row, saved = self.rows[p], self.saves[p].saved
+        if not self.grad[p]:  # no input needs a gradient and no weight: autograd records nothing
+            return []
         if self.recompute == "selective":
-            return [s for s in saved if not s.core]
-        if self.recompute == "full" and _block(row.name) is not None:
+            saved = tuple(s for s in saved if not s.core)
+        elif self.recompute == "full" and _block(row.name) is not None:
             block = _block(row.name)
             kept = []
             for i, ref in enumerate(row.inputs):
-                if self._crosses(ref, block):
+                entering = self._entering(ref, block)
+                if entering is not None:
                     like = next((s for s in saved if s.what == "input" and s.index == i), None)
-                    kept.append(Saved("input", i, dtype=like.dtype if like else "activation"))
+                    kept.append((Saved("input", i, dtype=like.dtype if like else "activation"), entering))
             return kept
-        return list(saved)
+        return [(s, row.inputs[s.index] if s.what == "input" and s.index < len(row.inputs) else None) for s in saved]
 
-    def _crosses(self, ref: object, block: str) -> bool:
-        """Whether ``ref`` enters ``block`` from outside it (a checkpointed block keeps those)."""
+    def _entering(self, ref: object, block: str) -> object:
+        """The part of tensor ``ref`` that enters ``block`` from outside it (a checkpointed block keeps it), or None."""
         if ref is None:
-            return False
+            return None
         if isinstance(ref, TensorRef):
-            return ref.row is None or _block(self.rows[ref.row].name) != block
+            return ref if ref.row is None or _block(self.rows[ref.row].name) != block else None
         if ref.carried:
-            return True
-        return self._crosses(ref.last, block)
+            if block == ref.name or block.startswith(ref.name + "."):
+                return ref  # the block is one pass: the previous pass's output enters it too
+            return self._entering(ref.first, block)
+        return ref if self._entering(ref.last, block) is not None else None
 
     def _bytes(self, dtype: str) -> int:
         if dtype == "activation":
@@ -174,7 +179,7 @@ class _Counter:
         detail: list[list[str]] = [[] for _ in self.rows]
         storages: dict[tuple, dict] = {}  # key -> {"first": row, "selectors": set, "dtype": str}
         for p, row in enumerate(self.rows):
-            for s in self._kept(p):
+            for s, ref in self._kept(p):
                 if s.needs is not None and not any(self._requires_grad(row.inputs[j]) for j in s.needs
                                                    if j < len(row.inputs)):
                     continue
@@ -187,12 +192,11 @@ class _Counter:
                     per_row[p] += row.count * (batch if s.per_sample else 1) * numel * self._bytes(s.dtype)
                     detail[p].append(s.describe())
                     continue
-                refs = row.inputs if s.what == "input" else None
                 if s.what == "input":
-                    if s.index >= len(refs):
+                    if s.index >= len(row.inputs):
                         raise InvalidArgumentError(f'layer {p} "{row.name}" ({row.kind})', "saved tensor",
-                                                   f"input {s.index} does not exist", len(refs))
-                    parts = self._resolve(refs[s.index], p, s.index)
+                                                   f"input {s.index} does not exist", len(row.inputs))
+                    parts = self._resolve(ref, p, s.index)
                 else:
                     parts = self._resolve(TensorRef(p, s.index), p, 0)
                 detail[p].append(s.describe())

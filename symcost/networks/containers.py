@@ -263,8 +263,9 @@ class Repeat(Network):
                    "once")
         else:
             why = f"times={self.times} is symbolic"
-        entry = RepeatRef(flow.tensor, None, self.times, (flow.index, -1), carried=True)  # until `last` is known
-        block_rows, out = _walk(self.block, replace(flow, tensor=entry), qualified(prefix, "i"))
+        pass_name = qualified(prefix, "i")
+        entry = RepeatRef(flow.tensor, None, self.times, (flow.index, -1), True, pass_name)  # until `last` is known
+        block_rows, out = _walk(self.block, replace(flow, tensor=entry), pass_name)
         if out.shape != flow.shape:
             raise ShapeError(
                 f'repeat "{prefix or "(root)"}": {why}, so the block must keep its shape, '
@@ -275,13 +276,13 @@ class Repeat(Network):
                              f"its effective stride, but it changes {flow.rf.stride} to {out.rf.stride}")
         rf = _repeated_field(flow.rf, out.rf, self.times)
         span = (flow.index, out.index)
-        carried = RepeatRef(flow.tensor, out.tensor, self.times, span, carried=True)
+        carried = RepeatRef(flow.tensor, out.tensor, self.times, span, True, pass_name)
         if out.tensor == entry:  # the block hands its input on: every pass reads the first tensor
             carried = flow.tensor
         rows = [replace(r, count=r.count * self.times, repeats=(self.times, *r.repeats),
                         inputs=tuple(_swapped(ref, entry, carried) for ref in r.inputs)) for r in block_rows]
         last = _swapped(out.tensor, entry, carried)
-        exit = RepeatRef(flow.tensor, last, self.times, span, carried=False) if carried is not flow.tensor else last
+        exit = RepeatRef(flow.tensor, last, self.times, span, False, pass_name) if carried is not flow.tensor else last
         return rows, Flow(out.shape, rf, out.index, exit)
 
 

@@ -67,10 +67,12 @@ class RepeatRef:
     times: sympy.Expr
     span: tuple[int, int]
     carried: bool
+    #: how the block's rows are named in one pass (``transformer.h.i``)
+    name: str = ""
 
     def map_exprs(self, fn) -> "RepeatRef":
         sub = lambda ref: ref.map_exprs(fn) if ref is not None else None
-        return RepeatRef(sub(self.first), sub(self.last), fn(self.times), self.span, self.carried)
+        return RepeatRef(sub(self.first), sub(self.last), fn(self.times), self.span, self.carried, self.name)
 
 
 @dataclass(frozen=True)
