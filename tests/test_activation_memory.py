@@ -70,9 +70,9 @@ def test_bad_arguments_and_unknown_kind_are_errors():
         activation_bytes(rep, dtype="float13")
     with pytest.raises(SymcostError, match="convention"):
         activation_bytes(rep, convention="paper")
-    lstm = sc.Sequential(sc.GroupNorm(2)).analyze(sc.Shape(4, 5))
-    with pytest.raises(SymcostError, match=r"\"0\" \(GroupNorm\).*GroupNorm"):
-        activation_bytes(lstm)
+    unknown = sc.Sequential(sc.Linear(6), sc.SwiGLU()).analyze(sc.Shape(4, 6))
+    with pytest.raises(SymcostError, match=r'layer 1 "1" \(SwiGLU\): SwiGLU: .*no entry in the \'eager\' table'):
+        activation_bytes(unknown)
 
 
 # -- against torch ---------------------------------------------------------------------------------------
@@ -98,8 +98,9 @@ def _transformers():
     return pytest.importorskip("transformers")
 
 
-@pytest.mark.parametrize("n_layer, d_model, n_head, n_ctx, batch", [(1, 64, 4, 12, 2), (2, 48, 2, 20, 1)])
-def test_hf_gpt2_matches_saved_tensors(n_layer, d_model, n_head, n_ctx, batch):
+@pytest.mark.parametrize("n_layer, d_model, n_head, n_ctx, batch, dtype",
+                         [(1, 64, 4, 12, 2, "float32"), (2, 48, 2, 20, 1, "bfloat16")])
+def test_hf_gpt2_matches_saved_tensors(n_layer, d_model, n_head, n_ctx, batch, dtype):
     """GPT2LMHeadModel, SDPA, no dropout (zoo.gpt2 has none), no KV cache (training), GELU(tanh) as torch's
     kernel (``gelu_pytorch_tanh``; HF's default ``gelu_new`` is a Python composite that keeps 3 more tensors).
     HF looks ``wpe`` up with position ids, an int64 arange of n_ctx it keeps; zoo.gpt2 reads the table."""
@@ -109,28 +110,31 @@ def test_hf_gpt2_matches_saved_tensors(n_layer, d_model, n_head, n_ctx, batch):
                                   n_positions=n_ctx, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
                                   attn_implementation="sdpa", activation_function="gelu_pytorch_tanh",
                                   use_cache=False, bos_token_id=0, eos_token_id=0)
-    want = saved_storage_bytes(transformers.GPT2LMHeadModel(cfg), (torch.randint(0, 100, (batch, n_ctx)),))
+    model = transformers.GPT2LMHeadModel(cfg).to(getattr(torch, dtype))
+    want = saved_storage_bytes(model, (torch.randint(0, 100, (batch, n_ctx)),))
     rep = sc.zoo.gpt2(n_layer=n_layer, d_model=d_model, n_head=n_head, n_vocab=100, n_ctx=n_ctx).analyze(batch=batch)
-    assert activation_bytes(rep).total == want - 8 * n_ctx
+    assert activation_bytes(rep, dtype=dtype).total == want - 8 * n_ctx
 
 
-@pytest.mark.parametrize("n_layer, d_model, n_head, n_kv, d_ff, n_ctx, batch",
-                         [(1, 64, 4, 2, 96, 12, 2), (2, 32, 4, 4, 80, 10, 1)])
-def test_hf_llama_matches_saved_tensors(n_layer, d_model, n_head, n_kv, d_ff, n_ctx, batch):
+@pytest.mark.parametrize("n_layer, d_model, n_head, n_kv, d_ff, n_ctx, batch, dtype",
+                         [(1, 64, 4, 2, 96, 12, 2, "float32"), (2, 32, 4, 4, 80, 10, 1, "float16")])
+def test_hf_llama_matches_saved_tensors(n_layer, d_model, n_head, n_kv, d_ff, n_ctx, batch, dtype):
     """LlamaForCausalLM, SDPA, no KV cache. HF computes the rotary cos and sin once per forward, of shape
     (1, n_ctx, head size), and every layer's q and k products keep those two; zoo.llama has its own cos
-    and sin per layer, for q and for k, per sample: 4*n_layer*batch tables against HF's 2."""
+    and sin per layer, for q and for k, per sample: 4*n_layer*batch tables against HF's 2. With 16-bit
+    activations HF's RMSNorm keeps a float32 copy of its input (the table's ``upcast``)."""
     transformers = _transformers()
     torch.manual_seed(0)
     cfg = transformers.LlamaConfig(num_hidden_layers=n_layer, hidden_size=d_model, num_attention_heads=n_head,
                                    num_key_value_heads=n_kv, intermediate_size=d_ff, vocab_size=100,
                                    max_position_embeddings=n_ctx, use_cache=False, attn_implementation="sdpa",
                                    attention_dropout=0.0, bos_token_id=0, eos_token_id=0, pad_token_id=0)
-    want = saved_storage_bytes(transformers.LlamaForCausalLM(cfg), (torch.randint(0, 100, (batch, n_ctx)),))
+    model = transformers.LlamaForCausalLM(cfg).to(getattr(torch, dtype))
+    want = saved_storage_bytes(model, (torch.randint(0, 100, (batch, n_ctx)),))
     rep = sc.zoo.llama(n_layer=n_layer, d_model=d_model, n_head=n_head, n_kv_head=n_kv, d_ff=d_ff, n_vocab=100,
                        n_ctx=n_ctx).analyze(batch=batch)
-    table = n_ctx * (d_model // n_head) * 4
-    assert activation_bytes(rep).total == want + (4 * n_layer * batch - 2) * table
+    table = n_ctx * (d_model // n_head) * {"float32": 4, "float16": 2}[dtype]
+    assert activation_bytes(rep, dtype=dtype).total == want + (4 * n_layer * batch - 2) * table
 
 
 #: kind -> (symcost layer, torch module), each after a 1x1 convolution so its input needs a gradient
@@ -156,7 +160,31 @@ TABLE = {
     "Dropout p=0": (sc.Dropout(0.0), lambda: torch.nn.Dropout(0.0)),
     "Flatten": (sc.Flatten(), lambda: torch.nn.Flatten()),
     "Conv2d": (sc.Conv2d(5, 3, padding=1), lambda: torch.nn.Conv2d(4, 5, 3, padding=1)),
+    "GroupNorm": (sc.GroupNorm(2), lambda: torch.nn.GroupNorm(2, 4)),
+    "InstanceNorm2d": (sc.InstanceNorm2d(), lambda: torch.nn.InstanceNorm2d(4)),
+    "Exp": (sc.Exp(), lambda: _Fn(torch.exp)),
+    "Sqrt": (sc.Sqrt(), lambda: _Fn(lambda x: torch.sqrt(x))),
+    "Rsqrt": (sc.Rsqrt(), lambda: _Fn(torch.rsqrt)),
+    "Log": (sc.Log(), lambda: _Fn(torch.log)),
+    "Abs": (sc.Abs(), lambda: _Fn(torch.abs)),
+    "Erf": (sc.Erf(), lambda: _Fn(torch.erf)),
+    "Clamp": (sc.Clamp(min=0, max=1), lambda: _Fn(lambda x: x.clamp(0, 1))),
+    "Pow": (sc.Pow(2), lambda: _Fn(lambda x: x.pow(2))),
+    "Var": (sc.Var(dim=1), lambda: _Fn(lambda x: x.var(dim=1))),
+    "GLU": (sc.GLU(dim=1), lambda: _Fn(lambda x: torch.nn.functional.glu(x, dim=1))),
+    "Amax": (sc.Amax(dim=3), lambda: _Fn(lambda x: x.amax(dim=3))),
+    "Pad2d": (sc.Pad2d(1), lambda: torch.nn.ZeroPad2d(1)),
+    "Upsample": (sc.Upsample(scale_factor=2), lambda: torch.nn.Upsample(scale_factor=2)),
 }
+
+
+class _Fn(torch.nn.Module):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(x)
 
 
 @pytest.mark.parametrize("name", sorted(TABLE))

@@ -34,8 +34,9 @@ class Saved:
 
     ``what`` is ``"input"`` or ``"output"`` (number ``index``), or ``"new"`` (a tensor the op makes,
     of shape ``shape(cost)`` per sample, or for the whole batch when ``per_sample`` is False).
-    ``dtype`` is ``"activation"`` (the dtype activations are counted in), ``"stats"`` (float32, or
-    float64 with float64 activations: torch's accumulate type) or a torch dtype name.
+    ``dtype`` is ``"activation"`` (the dtype activations are counted in: a model cast whole to it, as
+    ``model.to(dtype)``, no autocast) or a torch dtype name.
+    ``upcast``: an input that, with 16-bit activations, is kept as a new float32 copy instead.
     ``needs``: saved only when one of these inputs requires grad (None: always).
     ``core``: part of attention's core (scores, softmax, dropout), which selective recomputation drops.
     """
@@ -48,11 +49,12 @@ class Saved:
     needs: tuple[int, ...] | None = None
     core: bool = False
     role: str = ""
+    upcast: bool = False
 
     def describe(self) -> str:
         if self.what == "new":
             kind = "tensor" if self.per_sample else "tensor per batch"
-            dtype = {"activation": "", "stats": "float32 "}.get(self.dtype, f"{self.dtype} ")
+            dtype = "" if self.dtype == "activation" else f"{self.dtype} "
             return f"{self.role}: new {dtype}{kind}"
         return f"{self.what} {self.index}"
 
@@ -84,10 +86,6 @@ def _rows(cost) -> Shape:
     return Shape(cost.in_shape.numel / normalized)
 
 
-def _stats_dtype(dtype: str) -> str:
-    return dtype if dtype == "float64" else "float32"
-
-
 def _fixed(*saved: Saved, aliases: bool | None = None) -> Callable:
     saves = Saves(tuple(saved), aliases)
     return lambda layer: saves
@@ -112,9 +110,11 @@ def _sdpa(layer) -> Saves:
     return Saves((_in(0), _in(1), _in(2), _out(core=True), _new("logsumexp", lse, "float32", core=True)))
 
 
-_LN_STATS = (_new("mean", _rows, "stats"), _new("rstd", _rows, "stats"))
-_BN_STATS = (_new("save_mean", lambda c: Shape(c.in_shape.dims[0]), "stats", per_sample=False),
-             _new("save_invstd", lambda c: Shape(c.in_shape.dims[0]), "stats", per_sample=False))
+# statistics in the activations' dtype (on CPU a bfloat16 model keeps bfloat16 mean and rstd)
+_LN_STATS = (_new("mean", _rows), _new("rstd", _rows))
+_BN_STATS = (_new("save_mean", lambda c: Shape(c.in_shape.dims[0]), per_sample=False),
+             _new("save_invstd", lambda c: Shape(c.in_shape.dims[0]), per_sample=False))
+_GN_STATS = (_new("mean", lambda c: Shape(c.layer.num_groups)), _new("rstd", lambda c: Shape(c.layer.num_groups)))
 _NOTHING = _fixed()
 
 #: eager PyTorch (CPU): kind -> layer -> :class:`Saves`.
@@ -126,9 +126,11 @@ EAGER: dict[str, Callable] = {
     "Bmm": _fixed(_in(0, needs=(1,)), _in(1, needs=(0,))),
     **{f"BatchNorm{n}d": _fixed(_in(), *_BN_STATS) for n in (1, 2, 3)},  # training: input, save_mean, save_invstd
     "LayerNorm": _fixed(_in(), *_LN_STATS),                          # native_layer_norm: input, mean, rstd
-    # Hugging Face's LlamaRMSNorm (x * rsqrt(mean(x**2) + eps), times weight): pow saves x, the product
-    # saves x and the rsqrt (one per row, float32), the weight's product saves the normalized x
-    "RMSNorm": _fixed(_in(), _new("rsqrt", _rows, "stats"), _new("normalized", lambda c: c.in_shape)),
+    "GroupNorm": _fixed(_in(), *_GN_STATS),                          # native_group_norm: input, mean, rstd (N, G)
+    # Hugging Face's LlamaRMSNorm: x.to(float32) (a new copy with 16-bit activations), whose square and
+    # product with rsqrt(mean(x**2) + eps) keep it and the rsqrt (one float32 per row), then
+    # weight * normalized.to(dtype), which keeps the normalized x in the activations' dtype
+    "RMSNorm": _fixed(_in(upcast=True), _new("rsqrt", _rows, "float32"), _new("normalized", lambda c: c.in_shape)),
     "ReLU": _fixed(_out()),                                           # threshold_backward(grad, result)
     "ReLU6": _fixed(_in()), "LeakyReLU": _fixed(_in()), "Hardswish": _fixed(_in()), "Hardsigmoid": _fixed(_in()),
     "GELU": _fixed(_in()), "SiLU": _fixed(_in()),
@@ -137,6 +139,14 @@ EAGER: dict[str, Callable] = {
     **{f"MaxPool{n}d": _fixed(_in(), _new("indices", lambda c: c.out_shape, "int64")) for n in (1, 2, 3)},
     **{f"AvgPool{n}d": _fixed(_in()) for n in (1, 2, 3)},
     **{f"AdaptiveAvgPool{n}d": _NOTHING for n in (1, 2, 3)},         # only the input's sizes
+    # instance norm runs batch norm over (1, N*C, ...): its input and C means and inverse deviations per sample
+    **{f"InstanceNorm{n}d": _fixed(_in(), _new("save_mean", lambda c: Shape(c.in_shape.dims[0])),
+                                   _new("save_invstd", lambda c: Shape(c.in_shape.dims[0]))) for n in (1, 2, 3)},
+    "Exp": _fixed(_out()), "Sqrt": _fixed(_out()), "Rsqrt": _fixed(_out()),      # their results
+    "Log": _fixed(_in()), "Abs": _fixed(_in()), "Erf": _fixed(_in()), "Clamp": _fixed(_in()),
+    "Pow": _fixed(_in()), "Var": _fixed(_in()), "GLU": _fixed(_in()),
+    "Amax": _fixed(_in(), _out()), "Amin": _fixed(_in(), _out()),                # the input and the extremes
+    "Pad": _NOTHING, "Pad2d": _NOTHING, "Upsample": _NOTHING,                    # sizes only
     "Mean": _NOTHING, "Sum": _NOTHING,
     "Add": _NOTHING, "Neg": _NOTHING, "Cat": _NOTHING, "Concat": _NOTHING, "Stack": _NOTHING, "Scale": _NOTHING,
     "Mul": _fixed(_in(0, needs=(1,)), _in(1, needs=(0,))),           # mul: other for self's grad, self for other's

@@ -169,8 +169,6 @@ class _Counter:
     def _bytes(self, dtype: str) -> int:
         if dtype == "activation":
             return self.act
-        if dtype == "stats":
-            return self.act if self.dtype == "float64" else 4
         return bytes_per_element(dtype, owner="saved tensor")
 
     def run(self) -> ActivationMemory:
@@ -183,6 +181,8 @@ class _Counter:
                 if s.needs is not None and not any(self._requires_grad(row.inputs[j]) for j in s.needs
                                                    if j < len(row.inputs)):
                     continue
+                if s.upcast and self.act < 4:  # a float32 copy of a 16-bit input, the op's own
+                    s = Saved("new", dtype="float32", shape=lambda c, i=s.index: c.in_shapes[i], role="float32 copy")
                 if s.what == "new":
                     try:
                         numel = s.shape(row.cost).numel
