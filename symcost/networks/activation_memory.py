@@ -33,7 +33,7 @@ import sympy
 from ..core.dtypes import bytes_per_element
 from ..core.errors import InvalidArgumentError, SymcostError, with_context
 from ..layers.saved_tensors import SAVED_TENSOR_TABLES, Saved, Saves, saved_tensors
-from .report import RepeatRef, Report, TensorRef
+from .report import Report, TensorRef
 
 RECOMPUTE = ("none", "selective", "full")
 
@@ -97,8 +97,9 @@ class _Counter:
             return True
         if isinstance(ref, TensorRef):
             return ref.row is not None and self.grad[ref.row]
-        first = self._requires_grad(ref.first)
-        return first or any(self.owns[ref.span[0]:ref.span[1]])
+        if not ref.carried:  # the last pass's output
+            return self._requires_grad(ref.last)
+        return self._requires_grad(ref.first) or any(self.owns[ref.span[0]:ref.span[1]])
 
     # -- which storage a tensor lives in -------------------------------------------------------
     def _aliases(self, p: int) -> bool:
@@ -111,11 +112,13 @@ class _Counter:
         """(storage key, instance selector) pairs of the storages ``ref`` may live in."""
         if ref is None:
             return [(("unknown", reader, i), ())]
+        while isinstance(ref, TensorRef) and ref.row is not None and self._aliases(ref.row):  # a view: its base
+            reader, i, ref = ref.row, 0, self.rows[ref.row].inputs[0]
+        if ref is None:
+            return [(("unknown", reader, i), ())]
         if isinstance(ref, TensorRef):
             if ref.row is None:
                 return [(("input",), ())]
-            if self._aliases(ref.row):
-                return self._resolve(self.rows[ref.row].inputs[0], ref.row, 0)
             return [((ref.row, ref.output), ())]
         parts = list(self._resolve(ref.first, reader, i)) if ref.carried else []
         step = ("carried" if ref.carried else "final", ref.times)
