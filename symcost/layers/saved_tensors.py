@@ -117,6 +117,14 @@ _BN_STATS = (_new("save_mean", lambda c: Shape(c.in_shape.dims[0]), per_sample=F
 _GN_STATS = (_new("mean", lambda c: Shape(c.layer.num_groups)), _new("rstd", lambda c: Shape(c.layer.num_groups)))
 _NOTHING = _fixed()
 
+
+def _adaptive_avg(layer) -> Saves:
+    """``_adaptive_avg_pool2d/3d`` keep their input; a 2d or 3d pool to one value per channel runs as a
+    ``mean``, which keeps nothing (a 1d pool runs as a 2d pool of height 1, never as a mean)."""
+    if layer.kind != "AdaptiveAvgPool1d" and all(size == 1 for size in layer.output_size):
+        return Saves()
+    return Saves((_in(),))
+
 #: eager PyTorch (CPU): kind -> layer -> :class:`Saves`.
 EAGER: dict[str, Callable] = {
     **{f"Conv{n}d": _fixed(_in()) for n in (1, 2, 3)},               # convolution_backward: input, weight
@@ -138,7 +146,8 @@ EAGER: dict[str, Callable] = {
     "Softmax": _fixed(_out()), "LogSoftmax": _fixed(_out()),
     **{f"MaxPool{n}d": _fixed(_in(), _new("indices", lambda c: c.out_shape, "int64")) for n in (1, 2, 3)},
     **{f"AvgPool{n}d": _fixed(_in()) for n in (1, 2, 3)},
-    **{f"AdaptiveAvgPool{n}d": _NOTHING for n in (1, 2, 3)},         # only the input's sizes
+    **{f"AdaptiveAvgPool{n}d": _adaptive_avg for n in (1, 2, 3)},
+    **{f"AdaptiveMaxPool{n}d": _fixed(_in(), _new("indices", lambda c: c.out_shape, "int64")) for n in (1, 2, 3)},
     # instance norm runs batch norm over (1, N*C, ...): its input and C means and inverse deviations per sample
     **{f"InstanceNorm{n}d": _fixed(_in(), _new("save_mean", lambda c: Shape(c.in_shape.dims[0])),
                                    _new("save_invstd", lambda c: Shape(c.in_shape.dims[0]))) for n in (1, 2, 3)},
