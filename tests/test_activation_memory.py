@@ -227,3 +227,15 @@ def test_nested_symbolic_repeats_equal_unrolled(recompute):
         # a report with numbers substituted keeps which rows made which tensors
         subbed = _nested(n, m).analyze(sc.Shape(5, 3), batch=B).subs(n=nn, m=mm, B=2)
         assert activation_bytes(subbed, recompute=recompute).total == want
+
+
+def test_symbolic_sizes_then_numbers():
+    """ResNet-18 in H, W and B (exact floors and floor='divisible'): numbers put in afterwards give the
+    count of the numeric report (which test_torchvision_models_match_saved_tensors checks against torch)."""
+    H, W = symbol("H"), symbol("W")
+    numeric = activation_bytes(sc.zoo.resnet18().analyze(sc.Shape(3, 64, 64), batch=2)).total
+    assert numeric == 3663360  # torch's saved_tensors_hooks, batch 2 at 64x64
+    for floor in ("exact", "divisible"):
+        rep = sc.zoo.resnet18().analyze(sc.Shape(3, H, W), floor=floor, batch=B)
+        assert activation_bytes(rep).total.subs({H: 64, W: 64, B: 2}) == numeric
+        assert activation_bytes(rep.subs(H=64, W=64, B=2)).total == numeric
