@@ -178,7 +178,7 @@ class _Counter:
         batch = self.report.batch
         per_row = [sympy.Integer(0)] * len(self.rows)
         detail: list[list[str]] = [[] for _ in self.rows]
-        storages: dict[tuple, dict] = {}  # key -> {"first": row, "selectors": set, "dtype": str}
+        storages: dict[tuple, dict] = {}  # key -> {"readers": [(row, selector), ...], "dtype": str}
         for p, row in enumerate(self.rows):
             for s, ref in self._kept(p):
                 if s.needs is not None and not any(self._requires_grad(row.inputs[j]) for j in s.needs
@@ -197,8 +197,11 @@ class _Counter:
                     continue
                 if s.what == "input":
                     if s.index >= len(row.inputs):
-                        raise InvalidArgumentError(f'layer {p} "{row.name}" ({row.kind})', "saved tensor",
-                                                   f"input {s.index} does not exist", len(row.inputs))
+                        raise InvalidArgumentError(
+                            f'activation memory: layer {p} "{row.name}" ({row.kind})', "inputs",
+                            f"must name the tensor of input {s.index}, which autograd keeps (rows made by "
+                            f"analyze() record them; this one has {len(row.cost.in_shapes)} input shapes)",
+                            len(row.inputs))
                     parts = self._resolve(ref, p, s.index)
                 else:
                     parts = self._resolve(TensorRef(p, s.index), p, 0)
