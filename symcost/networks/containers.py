@@ -72,8 +72,15 @@ def _walk(child: object, flow: Flow, name: str) -> tuple[list[Row], Flow]:
             raise with_context(err, where) from None
         rf = flow.rf.through(cost.rf) if flow.rf is not None else None  # None: computed from no input
         row_rf = rf if rf is not None else ReceptiveField.identity(0)
-        return [Row(name, child.kind, cost, 1, row_rf)], Flow(cost.out_shape, rf, flow.index + 1)
+        grad = flow.grad or trainable(cost)
+        return [Row(name, child.kind, cost, 1, row_rf, grad_in=(flow.grad,))], Flow(cost.out_shape, rf, flow.index + 1,
+                                                                                   grad)
     raise ArgumentTypeError(f'"{name}": {type(child).__name__} is not a symcost layer or container')
+
+
+def trainable(cost: Cost) -> bool:
+    """Whether a layer holds parameters (its output requires grad whatever its input)."""
+    return not (cost.params.weight == 0 and cost.params.bias == 0)
 
 
 def _located(err: SymcostError, source: str) -> SymcostError:
@@ -164,7 +171,9 @@ class Residual(Network):
         check_same(f'residual "{junction}": body output', body.shape, short.shape, prefix="shortcut output ")
         rf = merge_branches(f'residual "{junction}"', [body.rf, short.rf])
         add = Add(name=self.join).cost(body.shape, short.shape)
-        return body_rows + short_rows + [Row(junction, "Add", add, 1, rf)], Flow(add.out_shape, rf, short.index + 1)
+        grads = (body.grad, short.grad)
+        return body_rows + short_rows + [Row(junction, "Add", add, 1, rf, grad_in=grads)], Flow(
+            add.out_shape, rf, short.index + 1, any(grads))
 
 
 @dataclass(frozen=True, init=False)
@@ -216,7 +225,9 @@ class Concat(Network):
         shape = Shape(sympy.Add(*(o.shape.C for o in outs)), *first.dims[1:])
         rf = merge_branches(f'concat "{junction}"', [o.rf for o in outs])
         cost = Cost("Concat", tuple(o.shape for o in outs), shape)
-        return rows + [Row(junction, "Concat", cost, 1, rf)], Flow(shape, rf, outs[-1].index + 1)
+        grads = tuple(o.grad for o in outs)
+        return rows + [Row(junction, "Concat", cost, 1, rf, grad_in=grads)], Flow(shape, rf, outs[-1].index + 1,
+                                                                                 any(grads))
 
 
 def _padded(junction: str, target: Shape, branch: Flow) -> Flow:
@@ -231,7 +242,7 @@ def _padded(junction: str, target: Shape, branch: Flow) -> Flow:
     rf = branch.rf
     padded_rf = ReceptiveField(rf.size, rf.stride, tuple(p + b * j for p, b, j in zip(rf.padding, before, rf.stride)),
                                rf.uneven)
-    return Flow(Shape(branch.shape.C, *target.dims[1:]), padded_rf, branch.index)
+    return Flow(Shape(branch.shape.C, *target.dims[1:]), padded_rf, branch.index, branch.grad)
 
 
 @dataclass(frozen=True)
@@ -261,6 +272,8 @@ class Repeat(Network):
         else:
             why = f"times={self.times} is symbolic"
         block_rows, out = _walk(self.block, flow, qualified(prefix, "i"))
+        if out.grad and not flow.grad:  # passes after the first read a tensor that requires grad: so counted
+            block_rows, out = _walk(self.block, replace(flow, grad=True), qualified(prefix, "i"))
         if out.shape != flow.shape:
             raise ShapeError(
                 f'repeat "{prefix or "(root)"}": {why}, so the block must keep its shape, '
@@ -271,7 +284,7 @@ class Repeat(Network):
                              f"its effective stride, but it changes {flow.rf.stride} to {out.rf.stride}")
         rf = _repeated_field(flow.rf, out.rf, self.times)
         rows = [replace(r, count=r.count * self.times, repeats=(self.times, *r.repeats)) for r in block_rows]
-        return rows, Flow(out.shape, rf, out.index)
+        return rows, Flow(out.shape, rf, out.index, out.grad)
 
 
 def _repeated_field(before: ReceptiveField, once: ReceptiveField, times: sympy.Expr) -> ReceptiveField:

@@ -46,11 +46,14 @@ class Flow:
     """What flows between layers during a walk: a shape, its receptive field, rows so far.
 
     ``rf`` is None for a tensor computed from no input (a parameter used as an operand).
+    ``grad`` says whether the tensor requires grad: computed from a parameter (the network's
+    input and token ids do not; see :mod:`symcost.networks.training`).
     """
 
     shape: Shape
     rf: ReceptiveField | None
     index: int = 0
+    grad: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ class Row:
     shared: str | None = None
     #: the ``times`` of every symbolic Repeat around this row (``count`` is their product)
     repeats: tuple[sympy.Expr, ...] = ()
+    #: per input, whether it requires grad (backward computes its gradient); ``None``: unknown, taken as all
+    grad_in: tuple[bool, ...] | None = None
 
     def __post_init__(self) -> None:
         display_name(self.name, layer=f"layer of kind {self.kind}", argument="name")  # every printed row passes here
@@ -121,7 +126,7 @@ class Row:
 
     def map_exprs(self, fn) -> "Row":
         return Row(self.name, self.kind, self.cost.map_exprs(fn), fn(self.count), self.rf.map_exprs(fn),
-                   fn(self.batch), self.shared, tuple(fn(t) for t in self.repeats))
+                   fn(self.batch), self.shared, tuple(fn(t) for t in self.repeats), self.grad_in)
 
 
 @dataclass(frozen=True)
@@ -284,6 +289,12 @@ class Report(Displayable):
             rf=self.rf.subs(values, **by_name),
             batch=substitute(self.batch, values, **by_name),
         )
+
+    def training(self, dtype: str = "float32", optimizer: str = "adamw", recompute: str = "none") -> object:
+        """One training step: FLOPs and memory ledger (:mod:`symcost.networks.training`)."""
+        from .training import training
+
+        return training(self, dtype=dtype, optimizer=optimizer, recompute=recompute)
 
     def batched(self, batch: object) -> "Report":
         """The same report for ``batch`` samples per pass (an int or a symbol): operations and
