@@ -6,7 +6,7 @@
     >>> rep = sc.Sequential(sc.Linear(8), sc.ReLU(), sc.Linear(2)).analyze(sc.Shape(4))
     >>> tr = rep.training()
     >>> rep.total.flops("flops2"), tr.flops("flops2")   # the first layer computes no grad-input
-    (96, 256)
+    (96, 224)
     >>> tr.memory.weights, tr.memory.gradients, tr.memory.optimizer   # 58 parameters, fp32 AdamW
     (232, 232, 464)
 
