@@ -38,6 +38,7 @@ def training_view(tr: Training, *, convention: object = None, units: bool = Fals
     """The view of a step: ``rows`` (per layer), ``total``, ``memory`` (the ledger), ``max_batch`` when
     ``memory_bytes`` is given. FLOPs under ``convention`` (default the report's)."""
     conv = tr.report.convention.name if convention is None else convention
+    parts = tr.part_flops(conv)  # refuses a convention with per-kind rules, before any row is counted
     row_views = []
     for row in tr.rows if rows else ():
         view = {"name": row.name, "kind": row.kind}
@@ -45,7 +46,6 @@ def training_view(tr: Training, *, convention: object = None, units: bool = Fals
             view[part] = _cell(count_flops(getattr(row, part), conv), units)
         view["activations"] = _cell(row.activations, units)
         row_views.append(view)
-    parts = tr.part_flops(conv)
     total = {part: _cell(parts[part], units) for part in PARTS}
     total["flops"] = _cell(tr.flops(conv), units)
     total["forward_x3"] = _cell(3 * parts["forward"], units)
