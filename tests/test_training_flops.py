@@ -1,0 +1,212 @@
+"""FLOPs of a training step (forward + backward [+ recomputed forward]), checked against torch's
+FlopCounterMode over ``loss.backward()`` on real models, the Megatron-LM identity and hand counts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import sympy
+
+import symcost as sc
+from symcost.core.cost import Cost
+from symcost.layers import registry
+from symcost.layers.backward import RULES, NoBackwardRuleError, backward
+from symcost.symbols import B, symbol
+
+l, d, a, V, T = (symbol(n) for n in ("n_layer", "d_model", "n_head", "n_vocab", "n_ctx"))
+
+
+# -- the table of backward rules ---------------------------------------------------------------------
+def test_every_layer_kind_has_a_backward_rule():
+    assert set(registry.kinds()) - set(RULES) == set()
+
+
+def test_a_kind_without_a_rule_is_an_error_naming_it():
+    with pytest.raises(NoBackwardRuleError, match="'Mystery' has no backward rule"):
+        backward(Cost("Mystery", (sc.Shape(4),), sc.Shape(4)))
+
+
+def test_linear_backward_by_hand():
+    """y = x W^T + b on 4 -> 8: dx = dy W (32 MACs), dW = dy^T x (32 MACs), db = dy (8 adds)."""
+    back = backward(sc.Linear(8).cost(sc.Shape(4)), (True,))
+    assert (back.grad_input.macs, back.grad_input.mul, back.grad_input.add) == (32, 32, 32)
+    assert (back.grad_weight.macs, back.grad_weight.add, back.grad_weight.bias) == (32, 40, 8)
+    assert backward(sc.Linear(8).cost(sc.Shape(4)), (False,)).grad_input.executed == 0
+
+
+def test_depthwise_conv_grad_weight_counts_one_input_channel_per_filter():
+    """Depthwise 3x3 on (C, 8, 8), padding 1: each of the C filters sees one channel: C*9*64 MACs each way."""
+    c = symbol("C")
+    back = backward(sc.Conv2d(c, 3, padding=1, groups=c, bias=False).cost(sc.Shape(c, 8, 8)), (True,))
+    assert back.grad_weight.macs == c * 9 * 64 and back.grad_input.macs == c * 9 * 64
+
+
+def test_fused_attention_backward_is_five_products():
+    """Scores recomputed (E per score), dP and dV (Ev each), dQ and dK (E each); full square labelled."""
+    h, t, e = symbol("h"), symbol("t"), symbol("e")
+    cost = sc.ScaledDotProductAttention(is_causal=True).cost(*[sc.Shape(h, t, e)] * 3)
+    back = backward(cost)
+    assert sympy.expand(back.grad_input.macs - 5 * h * t * t * e) == 0
+    assert back.grad_weight.executed == 0
+
+
+def test_pointwise_rules_by_hand():
+    n = 2 * 3 * 5
+    shape = sc.Shape(2, 3, 5)
+    assert backward(sc.ReLU().cost(shape)).grad_input == sc.OpCounts(cmp=n)         # dy where x > 0
+    assert backward(sc.Tanh().cost(shape)).grad_input == sc.OpCounts(mul=2 * n, add=n)  # dy*(1 - y*y)
+    softmax = backward(sc.Softmax(dim=-1).cost(shape)).grad_input  # y*(dy - sum(dy*y)), 6 rows of 5
+    assert (softmax.mul, softmax.add) == (2 * n, 2 * n - 6)
+
+
+# -- which inputs need a gradient ----------------------------------------------------------------------
+def test_layers_before_the_first_parameter_compute_no_grad_input():
+    rep = sc.Sequential(sc.ReLU(), sc.Conv2d(4, 3), sc.ReLU()).analyze(sc.Shape(3, 8, 8))
+    tr = rep.training()
+    assert [row.grad_input.executed for row in tr.rows] == [0, 0, 4 * 6 * 6]
+
+
+def test_token_ids_and_the_network_input_take_no_gradient():
+    tr = sc.zoo.gpt2(n_layer=1, d_model=8, n_head=2, n_vocab=11, n_ctx=5).analyze().training()
+    rows = {row.name: row for row in tr.rows}
+    assert rows["transformer.wte"].grad_input.executed == 0
+    assert rows["transformer.wte"].grad_weight.add == 5 * 8  # one row of the table per id
+    resnet = sc.zoo.resnet18().analyze().training()
+    assert resnet.rows[0].name == "conv1" and resnet.rows[0].grad_input.macs == 0
+    assert resnet.rows[4].grad_input.macs == resnet.rows[4].forward.macs  # layer1.0.conv1
+
+
+def test_rule_conventions_are_refused():
+    tr = sc.Sequential(sc.Linear(2)).analyze(sc.Shape(3)).training()
+    with pytest.raises(sc.InvalidArgumentError, match="per-kind rules"):
+        tr.flops("ptflops")
+
+
+# -- the Megatron-LM identity ----------------------------------------------------------------------------
+MEGATRON = 96 * B * T * l * d**2 * (1 + T / (6 * d) + V / (16 * l * d))
+
+
+def _explicit_attention(model: sc.Model) -> sc.Model:
+    """zoo.gpt2 with attention as softmax(q k^T) v: two MatMul rows instead of the fused kernel."""
+    nodes = list(model.body.nodes)
+    i = next(i for i, n in enumerate(nodes) if n.name == "transformer.h")
+    block = nodes[i].op.block
+    explicit = []
+    for node in block.nodes:
+        if node.name != "attn.sdpa":
+            explicit.append(node)
+            continue
+        explicit += [sc.Node("attn.k_t", sc.Transpose(2, 3), ["attn.k_heads"]),
+                     sc.Node("attn.scores", sc.MatMul(), ["attn.q_heads", "attn.k_t"]),
+                     sc.Node("attn.probs", sc.Softmax(dim=-1), ["attn.scores"]),
+                     sc.Node("attn.sdpa", sc.MatMul(), ["attn.probs", "attn.v_heads"])]
+    nodes[i] = replace(nodes[i], op=replace(nodes[i].op, block=sc.Graph(explicit, output=block.output)))
+    return replace(model, body=sc.Graph(nodes, output=model.body.output))
+
+
+def test_megatron_identity_with_full_recomputation():
+    """Narayanan et al. 2021: 96 B T l d^2 (1 + T/6d + V/16ld) FLOPs of matrix products per step, attention's
+    backward as 4 products (explicit attention)."""
+    gpt = _explicit_attention(sc.zoo.gpt2(n_layer=l, d_model=d, n_head=a, n_vocab=V, n_ctx=T))
+    step = gpt.analyze(batch=B).training(recompute="full").flops("flops2")
+    assert sympy.expand(step - MEGATRON) == 0
+
+
+def test_fused_attention_recomputes_the_scores_once_more():
+    """zoo.gpt2's fused kernel: 5 products in backward, one Q K^T (2*B*T^2*d FLOPs) per layer over Megatron."""
+    rep = sc.zoo.gpt2(n_layer=l, d_model=d, n_head=a, n_vocab=V, n_ctx=T).analyze(batch=B)
+    full = rep.training(recompute="full").flops("flops2")
+    assert sympy.expand(full - MEGATRON - 2 * B * T**2 * d * l) == 0
+    selective = rep.training(recompute="selective").flops("flops2")
+    none = rep.training().flops("flops2")
+    assert sympy.expand(selective - none - 4 * B * T**2 * d * l) == 0  # Q K^T and A V again, per layer
+
+
+# -- against torch's FlopCounterMode over a real backward -------------------------------------------------
+torch = pytest.importorskip("torch")
+
+
+def _step_flops(model, x) -> int:
+    from flop_counting import cpu_flash_counted
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with cpu_flash_counted(), FlopCounterMode(display=False) as mode:
+        out = model(x)
+        (out.logits if hasattr(out, "logits") else out).sum().backward()
+    return mode.get_total_flops()
+
+
+@pytest.fixture(scope="module")
+def torchvision():
+    return pytest.importorskip("torchvision")
+
+
+def test_resnet18_step_equals_flopcountermode_and_is_not_three_forwards(torchvision):
+    torch.manual_seed(0)
+    model = torchvision.models.resnet18().train()
+    counted = _step_flops(model, torch.randn(2, 3, 64, 64))
+    rep = sc.zoo.resnet18().analyze(sc.Shape(3, 64, 64), batch=2)
+    step = rep.training().flops("flops2")
+    assert step == counted
+    conv1 = 2 * 7 * 7 * 3 * 64 * 32 * 32  # conv1's forward FLOPs per sample: its grad-input is never computed
+    assert 3 * rep.total.flops("flops2") - step == 2 * conv1
+
+
+def test_mobilenet_v2_flopcountermode_overcounts_depthwise_grad_weight_by_groups(torchvision):
+    """torch's conv_backward_flop counts grad-weight as conv(x^T, dy^T) with the groups dropped: G times the
+    depthwise filter gradient. With that factor put back, the counts agree."""
+    torch.manual_seed(0)
+    counted = _step_flops(torchvision.models.mobilenet_v2().train(), torch.randn(2, 3, 64, 64))
+    rep = sc.zoo.mobilenet_v2().analyze(sc.Shape(3, 64, 64), batch=2)
+    tr = rep.training()
+    grouped = sum((row.cost.layer.groups - 1) * 2 * row.cost.macs * row.runs
+                  for row in rep.rows if row.kind == "Conv2d" and row.cost.layer.groups != 1)
+    assert counted == tr.flops("flops2") + grouped
+    assert counted > 19 * rep.total.flops("flops2") > tr.flops("flops2") / 4  # the ~20x of the issue
+
+
+@pytest.fixture(scope="module")
+def hf():
+    import torchvision_shim
+
+    torchvision_shim.install()
+    return pytest.importorskip("transformers")
+
+
+def _gpt2(hf, dropout: float):
+    torch.manual_seed(0)
+    config = hf.GPT2Config(n_layer=2, n_embd=32, n_head=4, vocab_size=101, n_positions=16, bos_token_id=0,
+                           eos_token_id=0, attn_implementation="sdpa", resid_pdrop=dropout, embd_pdrop=dropout,
+                           attn_pdrop=dropout)
+    return hf.GPT2LMHeadModel(config).train()
+
+
+IDS = (3, 11)  # batch, tokens
+
+
+def test_gpt2_step_equals_flopcountermode(hf):
+    """Dropout off: torch runs the fused CPU flash kernel forward and backward."""
+    ids = torch.randint(0, 101, IDS, generator=torch.Generator().manual_seed(1))
+    rep = sc.zoo.gpt2(n_layer=2, d_model=32, n_head=4, n_vocab=101, n_ctx=IDS[1]).analyze(batch=IDS[0])
+    assert rep.training().flops("flops2") == _step_flops(_gpt2(hf, 0.0), ids)
+
+
+def test_gpt2_with_attention_dropout_runs_explicit_attention(hf):
+    """With dropout_p > 0 torch's CPU SDPA takes the math path (matmul, softmax, dropout, matmul): its backward
+    is 4 products, one Q K^T per layer fewer than the fused kernel's."""
+    ids = torch.randint(0, 101, IDS, generator=torch.Generator().manual_seed(1))
+    rep = sc.zoo.gpt2(n_layer=2, d_model=32, n_head=4, n_vocab=101, n_ctx=IDS[1]).analyze(batch=IDS[0])
+    qk = 2 * IDS[0] * 4 * IDS[1] ** 2 * 8  # flops2 of Q K^T: batch, heads, T^2, head size
+    assert rep.training().flops("flops2") - 2 * qk == _step_flops(_gpt2(hf, 0.1), ids)
+
+
+def test_llama_step_equals_flopcountermode(hf):
+    torch.manual_seed(0)
+    config = hf.LlamaConfig(num_hidden_layers=2, hidden_size=32, num_attention_heads=4, num_key_value_heads=2,
+                            intermediate_size=40, vocab_size=101, max_position_embeddings=64, bos_token_id=0,
+                            eos_token_id=0, attn_implementation="sdpa")
+    ids = torch.randint(0, 101, IDS, generator=torch.Generator().manual_seed(2))
+    rep = sc.zoo.llama(n_layer=2, d_model=32, n_head=4, n_kv_head=2, d_ff=40, n_vocab=101,
+                       n_ctx=IDS[1]).analyze(batch=IDS[0])
+    assert rep.training().flops("flops2") == _step_flops(hf.LlamaForCausalLM(config).train(), ids)
