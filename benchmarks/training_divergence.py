@@ -31,10 +31,10 @@ def main() -> None:
         model(torch.randn(1, 3, 224, 224)).sum().backward()
     counted = mode.get_total_flops()
     rep = sc.zoo.mobilenet_v2().analyze()
-    forward = rep.total.flops("flops2")
-    step = rep.training().flops("flops2")
-    grouped = sum((row.cost.layer.groups - 1) * 2 * row.cost.macs * row.runs
-                  for row in rep.rows if row.kind == "Conv2d" and row.cost.layer.groups != 1)
+    forward = int(rep.total.flops("flops2"))
+    step = int(rep.training().flops("flops2"))
+    grouped = int(sum((row.cost.layer.groups - 1) * 2 * row.cost.macs * row.runs
+                  for row in rep.rows if row.kind == "Conv2d" and row.cost.layer.groups != 1))
     print(f"forward (flops2)            {forward:>16,}")
     print(f"FlopCounterMode step        {counted:>16,}  ({counted / forward:.1f}x forward)")
     print(f"symcost step                {step:>16,}  ({step / forward:.2f}x forward)")
