@@ -60,11 +60,24 @@ def test_pointwise_rules_by_hand():
     assert (softmax.mul, softmax.add) == (2 * n, 2 * n - 6)
 
 
+def test_where_sums_a_broadcast_gradient_and_skips_the_condition():
+    cost = sc.Where().cost(sc.Shape(4, 5), sc.Shape(4, 5), sc.Shape(5))
+    assert backward(cost, (False, True, True)).grad_input == sc.OpCounts(add=20 - 5)
+    assert backward(cost, (True, False, False)).grad_input.executed == 0
+
+
 # -- which inputs need a gradient ----------------------------------------------------------------------
 def test_layers_before_the_first_parameter_compute_no_grad_input():
     rep = sc.Sequential(sc.ReLU(), sc.Conv2d(4, 3), sc.ReLU()).analyze(sc.Shape(3, 8, 8))
     tr = rep.training()
     assert [row.grad_input.executed for row in tr.rows] == [0, 0, 4 * 6 * 6]
+
+
+def test_requires_grad_flows_through_containers():
+    """conv(x) + x: the sum's shortcut input is the network's input, which needs no gradient."""
+    rep = sc.Sequential(sc.Residual(sc.Conv2d(3, 3, padding=1)), sc.Concat(sc.ReLU(), sc.Identity())) \
+        .analyze(sc.Shape(3, 4, 4))
+    assert [row.grad_in for row in rep.rows] == [(False,), (True, False), (True,), (True,), (True, True)]
 
 
 def test_token_ids_and_the_network_input_take_no_gradient():

@@ -182,3 +182,9 @@ def test_memory_bars_are_exact_integers_per_point(resnet):
     bars = memory_bars(tr, "B", [1, 4])
     assert bars[0]["weights"] == bars[1]["weights"] == 2 * RESNET18_PARAMS
     assert bars[1]["activations"] == 4 * bars[0]["activations"]
+
+
+@pytest.mark.parametrize("fmt, marker", [("markdown", "| Peak |"), ("latex", r"\text{Peak}")])
+def test_cli_train_renders_markdown_and_latex(capsys, fmt, marker):
+    assert main(["train", "alexnet", "--set", "B=2", "--format", fmt, "--precision", "fp16-mixed"]) == 0
+    assert marker in capsys.readouterr().out

@@ -197,11 +197,10 @@ def elementwise_mul(cost: Cost, needs: tuple) -> Backward:
 
 
 def selected(cost: Cost, needs: tuple) -> Backward:
-    """Where, MaskedFill: the gradient is selected (the mask picks it or a zero), summed over broadcast."""
-    first = 1 if cost.kind == "Where" else 0  # Where's condition takes no gradient
-    return Backward(_sum([OpCounts(add=_out(cost) - _in(cost, i))
-                          for i, need in enumerate(needs) if need and i >= first and i < first + 2
-                          and not (cost.kind == "MaskedFill" and i == 1)]))
+    """Where(condition, a, b), MaskedFill(x, mask): the gradient is selected (it or a zero), then summed over
+    the entries a broadcast input was spread to. The condition and the mask take no gradient."""
+    values = (1, 2) if cost.kind == "Where" else (0,)
+    return Backward(_sum([OpCounts(add=_out(cost) - _in(cost, i)) for i in values if needs[i]]))
 
 
 def expand(cost: Cost, needs: tuple) -> Backward:

@@ -16,6 +16,11 @@ input needs a gradient only when it requires grad: it was computed from a parame
 input and token ids do not, so the first layer computes no grad-input (ResNet's ``conv1``, an
 ``Embedding``), and neither does any layer before the first parameter.
 
+The forward is the report's own count, as in evaluation mode: for ``macs`` and ``flops2`` a training-mode
+forward is the same; under ``exact`` the dropout masks and BatchNorm's batch statistics of a training-mode
+forward are not added. A symbolic ``Repeat`` whose first pass reads an input that needs no gradient while
+its block holds parameters is counted with every pass needing one (its rows stand for all passes).
+
 Recomputation (activation checkpointing):
 
 * ``"none"``: nothing recomputed;
@@ -214,6 +219,8 @@ class Training(Displayable):
         per_sample = sympy.diff(peak, b)
         if per_sample.has(b):
             raise InvalidArgumentError("max_batch", "batch", "must enter the peak linearly", b)
+        if per_sample == 0:
+            raise InvalidArgumentError("max_batch", "batch", "must change the peak (no memory grows with it)", b)
         fixed = peak.subs(b, 0)
         return sympy.floor((memory - fixed) / per_sample)
 
