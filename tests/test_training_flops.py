@@ -60,6 +60,13 @@ def test_pointwise_rules_by_hand():
     assert (softmax.mul, softmax.add) == (2 * n, 2 * n - 6)
 
 
+def test_lstm_skips_the_first_input_projection_when_the_input_needs_no_gradient():
+    """W_ih x of the first layer: 4 gates x 8 units x 4 inputs x 5 steps = 640 MACs not run backward."""
+    cost = sc.LSTM(4, 8, num_layers=2).cost(sc.Shape(5, 4))
+    assert backward(cost, (True,)).grad_input.macs - backward(cost, (False,)).grad_input.macs == 640
+    assert backward(cost, (False,)).grad_weight.macs == cost.macs
+
+
 def test_where_sums_a_broadcast_gradient_and_skips_the_condition():
     cost = sc.Where().cost(sc.Shape(4, 5), sc.Shape(4, 5), sc.Shape(5))
     assert backward(cost, (False, True, True)).grad_input == sc.OpCounts(add=20 - 5)

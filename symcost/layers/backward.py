@@ -178,8 +178,8 @@ def recurrent(cost: Cost, needs: tuple) -> Backward:
     directions = 2 if layer.bidirectional else 1
     first_input = layer.gates * layer.hidden_size * layer.input_size * length * directions
     macs, bias = cost.ops.macs, cost.ops.bias
-    pointwise_ops = OpCounts(mul=cost.ops.mul - macs, add=cost.ops.add - (macs - 2 * bias) - bias,
-                             div=cost.ops.div, special=cost.ops.special, cmp=cost.ops.cmp)
+    steps = length * directions * layer.num_layers
+    pointwise_ops = layer.pointwise.scaled(layer.hidden_size * steps)
     grad_input = _product(macs if needs[0] else macs - first_input) + pointwise_ops
     return Backward(grad_input, _product(macs) + OpCounts(add=bias, bias=bias))
 
