@@ -236,3 +236,26 @@ def test_llama_step_equals_flopcountermode(hf):
     rep = sc.zoo.llama(n_layer=2, d_model=32, n_head=4, n_kv_head=2, d_ff=40, n_vocab=101,
                        n_ctx=IDS[1]).analyze(batch=IDS[0])
     assert rep.training().flops("flops2") == _step_flops(hf.LlamaForCausalLM(config).train(), ids)
+
+
+def test_multihead_attention_step_equals_flopcountermode():
+    """nn.MultiheadAttention in training (fast path off): projections as linears, heads as the fused kernel.
+    On the network's input its in-projection computes no grad-input; after a Linear it does."""
+    nn = torch.nn
+    torch.manual_seed(0)
+
+    def attend(t):
+        return mha(t, t, t, need_weights=False)[0]
+
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        lin, mha = nn.Linear(16, 16), nn.MultiheadAttention(16, 4, batch_first=True)
+        x = torch.randn(2, 7, 16)
+        alone = _step_flops(attend, x)
+        after = _step_flops(lambda t: attend(lin(t)), x)
+    finally:
+        torch.backends.mha.set_fastpath_enabled(True)
+    layer = sc.MultiheadAttention(16, 4, batch_first=True)
+    assert sc.Sequential(layer).analyze(sc.Shape(7, 16), batch=2).training().flops("flops2") == alone
+    rep = sc.Sequential(sc.Linear(16), layer).analyze(sc.Shape(7, 16), batch=2)
+    assert rep.training().flops("flops2") == after
