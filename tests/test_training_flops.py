@@ -259,3 +259,16 @@ def test_multihead_attention_step_equals_flopcountermode():
     assert sc.Sequential(layer).analyze(sc.Shape(7, 16), batch=2).training().flops("flops2") == alone
     rep = sc.Sequential(sc.Linear(16), layer).analyze(sc.Shape(7, 16), batch=2)
     assert rep.training().flops("flops2") == after
+
+
+def test_transposed_conv_step_equals_flopcountermode():
+    """A transposed conv's grad-input is a conv over the output's gradient, its grad-weight as large as the
+    forward (counted on the input side, as the forward is)."""
+    nn = torch.nn
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.ConvTranspose2d(8, 4, 3, stride=2),
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 5)).train()
+    counted = _step_flops(model, torch.randn(2, 3, 9, 9))
+    net = sc.Sequential(sc.Conv2d(8, 3, padding=1), sc.ReLU(), sc.ConvTranspose2d(4, 3, stride=2),
+                        sc.AdaptiveAvgPool2d(1), sc.Flatten(), sc.Linear(5))
+    assert net.analyze(sc.Shape(3, 9, 9), batch=2).training().flops("flops2") == counted
