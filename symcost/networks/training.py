@@ -174,6 +174,10 @@ class Training(Displayable):
     def model(self) -> str:
         return self.report.model
 
+    def __repr__(self) -> str:
+        return (f"Training({self.model}: {self.precision}, {self.optimizer}, recompute {self.recompute}; "
+                f"batch {self.report.batch}, {len(self.rows)} rows)")
+
     def part(self, name: str) -> OpCounts:
         """Summed counts of one part: ``forward``, ``grad_input``, ``grad_weight`` or ``recompute``."""
         _choice(name, ("forward", "grad_input", "grad_weight", "recompute"), "part")
