@@ -290,7 +290,10 @@ def train_command(args: argparse.Namespace) -> str:
 
     model, label = load_model(args.model)
     values = parse_settings(args.set)
-    over = parse_groups([args.over], ranges=True) if args.over else []
+    try:
+        over = parse_groups([args.over], ranges=True) if args.over else []
+    except UsageError as err:  # parse_groups speaks of --set
+        raise UsageError(str(err).replace("--set", "--over", 1)) from None
     if (args.plot is None) != (args.over is None):
         raise UsageError("train: --plot PNG and --over NAME=START:STOP[:STEP] go together")
     if args.plot is not None and not args.plot.lower().endswith(PLOT_SUFFIXES):
@@ -308,7 +311,7 @@ def train_command(args: argparse.Namespace) -> str:
             (names, points), = over
             if len(names) != 1 or names[0] in values:
                 raise UsageError("--over: one NAME, not also given by --set")
-            plt.close(memory_figure(step, names[0], list(points), args.plot, fixed=values))
+            plt.close(memory_figure(step, names[0], points, args.plot, fixed=values))
         if values:
             step = step.subs(values)
     except SymcostError as err:

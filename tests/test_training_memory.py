@@ -188,3 +188,9 @@ def test_memory_bars_are_exact_integers_per_point(resnet):
 def test_cli_train_renders_markdown_and_latex(capsys, fmt, marker):
     assert main(["train", "alexnet", "--set", "B=2", "--format", fmt, "--precision", "fp16-mixed"]) == 0
     assert marker in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("over, message", [("B=1:10**12", "--over 'B=1:10**12'"), ("B=1:300", "at most 256")])
+def test_cli_train_bounds_the_bars(capsys, tmp_path, over, message):
+    assert main(["train", "resnet18", "--plot", str(tmp_path / "m.png"), "--over", over]) == 2
+    assert message in capsys.readouterr().err
