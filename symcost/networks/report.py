@@ -78,7 +78,7 @@ class Row:
     #: the ``times`` of every symbolic Repeat around this row (``count`` is their product)
     repeats: tuple[sympy.Expr, ...] = ()
     #: per input, whether it requires grad (backward computes its gradient); ``None``: unknown, taken as all
-    grad_in: tuple[bool, ...] | None = None
+    grad_in: tuple[bool, ...] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         display_name(self.name, layer=f"layer of kind {self.kind}", argument="name")  # every printed row passes here
