@@ -194,3 +194,11 @@ def test_cli_train_renders_markdown_and_latex(capsys, fmt, marker):
 def test_cli_train_bounds_the_bars(capsys, tmp_path, over, message):
     assert main(["train", "resnet18", "--plot", str(tmp_path / "m.png"), "--over", over]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", [0, -2])
+def test_a_symbolic_batch_must_stay_positive_on_substitution(value):
+    """Report.subs re-checks the batch as analyze(batch=...) does; the ledger would count nothing at B=0."""
+    rep = sc.Sequential(sc.Linear(3)).analyze(sc.Shape(2), batch=B)
+    with pytest.raises(sc.InvalidArgumentError, match=f"with B={value}: analyze: batch must be a positive integer"):
+        rep.training().subs(B=value)

@@ -264,6 +264,11 @@ class Report(Displayable):
             self.input_shape.subs(values, **by_name)
         except SymcostError as err:
             raise with_context(err, f"with {bound}: input {self.input_shape}") from None
+        if self.batch.free_symbols:  # a symbolic batch must stay a positive integer, as analyze requires
+            try:
+                positive_int(substitute(self.batch, values, **by_name), layer="analyze", argument="batch")
+            except SymcostError as err:
+                raise with_context(err, f"with {bound}") from None
         checked: set = set()
         for index, row in enumerate(self.rows):
             key = (row.cost.layer, row.cost.in_shapes, row.repeats)
