@@ -27,6 +27,15 @@ def test_a_kind_without_a_rule_is_an_error_naming_it():
         backward(Cost("Mystery", (sc.Shape(4),), sc.Shape(4)))
 
 
+def test_a_report_row_without_a_rule_is_named(monkeypatch):
+    import symcost.layers.backward as rules
+
+    monkeypatch.delitem(rules.RULES, "ReLU")
+    rep = sc.Sequential(sc.Linear(3), sc.ReLU(name="act")).analyze(sc.Shape(2))
+    with pytest.raises(NoBackwardRuleError, match=r'^layer 1 "act" \(ReLU\): layer kind \'ReLU\' has no backward'):
+        rep.training()
+
+
 def test_linear_backward_by_hand():
     """y = x W^T + b on 4 -> 8: dx = dy W (32 MACs), dW = dy^T x (32 MACs), db = dy (8 adds)."""
     back = backward(sc.Linear(8).cost(sc.Shape(4)), (True,))

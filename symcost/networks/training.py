@@ -65,7 +65,7 @@ from ..core.conventions import count_flops, get_convention
 from ..core.counts import OpCounts
 from ..core.display_hook import Displayable
 from ..core.dtypes import bytes_per_element
-from ..core.errors import ArgumentTypeError, InvalidArgumentError
+from ..core.errors import ArgumentTypeError, InvalidArgumentError, SymcostError, with_context
 from ..core.evaluate import substitute
 from ..layers.attention import attention_ops
 from ..layers.backward import Backward, backward
@@ -325,7 +325,10 @@ def training(report: Report, *, dtype: str = "float32", optimizer: str = "adamw"
     output_layer = _output_layer(report.rows)
     rows = []
     for i, row in enumerate(report.rows):
-        back: Backward = backward(_own_cost(row), _needs(row))
+        try:
+            back: Backward = backward(_own_cost(row), _needs(row))
+        except SymcostError as err:
+            raise with_context(err, f'layer {i} "{row.name}" ({row.kind})') from None
         if recompute == "full":
             again = row.cost.ops if i < output_layer else OpCounts()
         elif recompute == "selective":
