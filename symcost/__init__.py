@@ -42,6 +42,8 @@ _EXPORTS = {
     **dict.fromkeys(["Sweep", "sweep"], "analysis.sweep"),
     **dict.fromkeys(["from_torch", "register_torch"], "frontends.pytorch"),
     **dict.fromkeys(["render"], "printing.jinja"),
+    **dict.fromkeys(["peer_view", "PeerView"], "printing.peer_views"),
+    **dict.fromkeys(["UnknownViewError", "ViewError"], "core.errors"),
 }
 #: Public subpackages reached as attributes: ``sc.zoo``, ``sc.symbols``.
 _MODULES = {"zoo": "frontends.zoo", "symbols": "core.symbols"}

@@ -41,3 +41,10 @@ class Displayable:
         from ..printing.jupyter import latex_math
 
         return latex_math(self)
+
+
+def peer_view(report: object, tool: str, **options: object) -> object:
+    """``report`` in a seed tool's layout (:func:`symcost.printing.peer_views.peer_view`), imported when called."""
+    from ..printing.peer_views import peer_view as view
+
+    return view(report, tool, **options)

@@ -301,6 +301,13 @@ class Report(Displayable):
 
         return training(self, dtype=dtype, optimizer=optimizer, recompute=recompute)
 
+    def view(self, tool: str, **options: object) -> object:
+        """The report as a seed tool prints it, ``"torchstat"`` or ``"torchsummary"`` (numbers only):
+        see :func:`symcost.printing.peer_views.peer_view`."""
+        from ..core.display_hook import peer_view
+
+        return peer_view(self, tool, **options)
+
     def batched(self, batch: object) -> "Report":
         """The same report for ``batch`` samples per pass (an int or a symbol): operations and
         activations scale, parameters do not.
