@@ -202,3 +202,16 @@ def test_a_symbolic_batch_must_stay_positive_on_substitution(value):
     rep = sc.Sequential(sc.Linear(3)).analyze(sc.Shape(2), batch=B)
     with pytest.raises(sc.InvalidArgumentError, match=f"with B={value}: analyze: batch must be a positive integer"):
         rep.training().subs(B=value)
+
+
+def test_training_latex_compiles(tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex not installed")
+    tr = sc.zoo.resnet18().analyze(batch=B).training("bf16-mixed")
+    (tmp_path / "t.tex").write_text(tr.to_latex(standalone=True), encoding="utf-8")
+    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"], cwd=tmp_path,
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:]
