@@ -142,6 +142,15 @@ def test_megatron_identity_with_full_recomputation():
     assert sympy.expand(step - MEGATRON) == 0
 
 
+def test_selective_recomputation_of_explicit_attention_reruns_its_core():
+    """Korthikanti et al.: Q K^T, softmax and A V run again; flops2 counts the two products, exact the softmax."""
+    gpt = _explicit_attention(sc.zoo.gpt2(n_layer=l, d_model=d, n_head=a, n_vocab=V, n_ctx=T)).analyze(batch=B)
+    extra = gpt.training(recompute="selective").part("recompute")
+    assert sympy.expand(sc.count_flops(extra, "flops2") - 4 * B * T**2 * d * l) == 0
+    softmax = gpt.row("transformer.h.i.attn.probs")
+    assert sympy.expand(extra.special - B * l * softmax.cost.ops.special) == 0  # its exps, once per layer
+
+
 def test_fused_attention_recomputes_the_scores_once_more():
     """zoo.gpt2's fused kernel: 5 products in backward, one Q K^T (2*B*T^2*d FLOPs) per layer over Megatron."""
     rep = sc.zoo.gpt2(n_layer=l, d_model=d, n_head=a, n_vocab=V, n_ctx=T).analyze(batch=B)
