@@ -214,6 +214,31 @@ PRESETS: dict[str, Convention] = {
                 "*@function": {}, "*@method": {}, "*@operator": {},
             },
         ),
+        Convention(
+            "kaplan",
+            {"macs": 2, "attn_macs": -1},
+            "Kaplan et al. 2020, Table 1, C_forward = 2N + 2*n_layer*n_ctx*d_attn per token: 2 per "
+            "multiply-accumulate of the weight matrices (N, non-embedding), attention's two products at half "
+            "the square of scores (the causal half); the LM head (de-embedding), embeddings, biases, norms, "
+            "softmax and nonlinearities count 0",
+            rules={"Linear[role=lm_head]": {}},
+        ),
+        Convention(
+            "chinchilla",
+            {"macs": 2, "attn_scores": 3, "lookup_macs": 2},
+            "Hoffmann et al. 2022, Appendix F, forward pass as published: 2 per multiply-accumulate of every "
+            "matrix product (projections, dense block, final logits; attention's two products over the full "
+            "square), embeddings as a one-hot product (2 per lookup multiply-accumulate), softmax 3 per score; "
+            "biases, norms, nonlinearities and the causal mask count 0",
+        ),
+        Convention(
+            "palm",
+            {"macs": 2},
+            "Chowdhery et al. 2022 (PaLM), Appendix B: the forward third of 6N + 12LHQT matmul FLOPs per token, "
+            "2N + 4LHQT: 2 per multiply-accumulate of every weight matrix (N, the LM head included) and of "
+            "attention's two products over the full square of scores; lookups, biases, norms, softmax and "
+            "nonlinearities count 0",
+        ),
     )
 }
 

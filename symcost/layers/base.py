@@ -33,6 +33,9 @@ class Layer(Displayable):
     source: str | None = field(default=None, kw_only=True, compare=False, repr=False)
     #: how the layer was called when imported from torch: "module", "function", "method" or "operator"
     origin: str = field(default="module", kw_only=True, compare=False, repr=False)
+    #: what the layer is for in its model (``"lm_head"``), for convention selectors ``Linear[role=lm_head]``;
+    #: it changes no count
+    role: str | None = field(default=None, kw_only=True, repr=False)
 
     #: how many input tensors the layer takes (``None``: two or more; a tuple: any of those counts)
     arity: ClassVar[int | None | tuple[int, ...]] = 1
@@ -44,8 +47,8 @@ class Layer(Displayable):
 
     @classmethod
     def arguments(cls) -> list:
-        """The dataclass fields of the torch.nn-named arguments, in order (not name, source, origin)."""
-        return [f for f in fields(cls) if f.init and f.name not in ("name", "source", "origin")]
+        """The dataclass fields of the torch.nn-named arguments, in order (not name, source, origin, role)."""
+        return [f for f in fields(cls) if f.init and f.name not in ("name", "source", "origin", "role")]
 
     @property
     def kind(self) -> str:

@@ -90,7 +90,7 @@ def gpt2(n_layer: object = 12, d_model: object = 768, n_head: object = 12, n_voc
         _node("transformer.embed", Add(), "transformer.wte", "transformer.wpe"),
         _node("transformer.h", Repeat(block, s["n_layer"]), "transformer.embed"),
         _node("transformer.ln_f", LayerNorm(d), "transformer.h"),
-        _node("lm_head", Linear(vocab, bias=False), "transformer.ln_f",
+        _node("lm_head", Linear(vocab, bias=False, role="lm_head"), "transformer.ln_f",
               tied=Tied("transformer.wte", Params(weight=vocab * d))),
     ], output="lm_head")
     return Model(body, name="gpt2", input_shape=Shape(t))
@@ -147,6 +147,6 @@ def llama(n_layer: object = 32, d_model: object = 4096, n_head: object = 32, n_k
         _node("model.embed_tokens", Embedding(s["n_vocab"], d), "input"),
         _node("model.layers", Repeat(block, s["n_layer"]), "model.embed_tokens"),
         _node("model.norm", RMSNorm(d), "model.layers"),
-        _node("lm_head", Linear(s["n_vocab"], bias=False), "model.norm"),
+        _node("lm_head", Linear(s["n_vocab"], bias=False, role="lm_head"), "model.norm"),
     ], output="lm_head")
     return Model(body, name="llama", input_shape=Shape(t))
