@@ -139,3 +139,20 @@ def test_embedding_lookup_macs_count_only_under_chinchilla():
     c = sc.Embedding(7, 3).cost(sc.Shape(5))
     assert c.ops.lookup_macs == 5 * 7 * 3
     assert (c.flops(), c.flops("macs"), c.flops("flops2"), c.flops("chinchilla")) == (0, 0, 0, 2 * 5 * 7 * 3)
+
+
+def test_chinchilla_counts_an_explicit_softmax_as_the_fused_kernel():
+    """softmax(q k^T) v written as MatMul, Softmax, MatMul counts what the fused kernel counts under
+    chinchilla: 2 per product MAC (2 H T^2 e) and 3 per score (H T^2)."""
+    H, e = symbol("H"), symbol("e")
+    explicit = sc.Graph([
+        sc.Node("k_t", sc.Transpose(2, 3), ["input"]),
+        sc.Node("scores", sc.MatMul(), ["input", "k_t"]),
+        sc.Node("p", sc.Softmax(dim=-1), ["scores"]),
+        sc.Node("out", sc.MatMul(), ["p", "input"]),
+    ], output="out")  # q = k = v: self-attention on one tensor
+    shape = sc.Shape(H, T, e)
+    fused = sc.ScaledDotProductAttention().cost(shape, shape, shape)
+    expected = 2 * 2 * H * T**2 * e + 3 * H * T**2
+    assert zero(fused.flops("chinchilla") - expected)
+    assert zero(explicit.analyze(shape).total.flops("chinchilla") - expected)

@@ -228,8 +228,10 @@ PRESETS: dict[str, Convention] = {
             {"macs": 2, "attn_scores": 3, "lookup_macs": 2},
             "Hoffmann et al. 2022, Appendix F, forward pass as published: 2 per multiply-accumulate of every "
             "matrix product (projections, dense block, final logits; attention's two products over the full "
-            "square), embeddings as a one-hot product (2 per lookup multiply-accumulate), softmax 3 per score; "
-            "biases, norms, nonlinearities and the causal mask count 0",
+            "square), embeddings as a one-hot product (2 per lookup multiply-accumulate), softmax 3 per score "
+            "(a Softmax layer's too, 3 per input element); biases, norms, nonlinearities and the causal mask "
+            "count 0",
+            rules={"Softmax": {"in": 3}},
         ),
         Convention(
             "palm",
