@@ -14,6 +14,7 @@ import sympy
 
 import symcost as sc
 from symcost.core.conventions import PRESETS
+from symcost.core.errors import SymcostError
 from symcost.symbols import symbol
 
 l, d, a, kv, f, V, T = (symbol(n) for n in ("n_layer", "d_model", "n_head", "n_kv_head", "d_ff", "n_vocab", "n_ctx"))
@@ -156,3 +157,10 @@ def test_chinchilla_counts_an_explicit_softmax_as_the_fused_kernel():
     expected = 2 * 2 * H * T**2 * e + 3 * H * T**2
     assert zero(fused.flops("chinchilla") - expected)
     assert zero(explicit.analyze(shape).total.flops("chinchilla") - expected)
+
+
+@pytest.mark.parametrize("role", [5, "lm head", ""])
+def test_a_role_a_selector_cannot_name_is_refused(role):
+    with pytest.raises(SymcostError, match="role") as err:
+        sc.Linear(3, role=role).cost(sc.Shape(4))
+    assert "\n" not in str(err.value)

@@ -11,6 +11,7 @@ come from the shape::
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields, replace
 from typing import ClassVar
 
@@ -18,10 +19,12 @@ import sympy
 
 from ..core.cost import Cost
 from ..core.display_hook import Displayable
-from ..core.errors import ShapeError
+from ..core.errors import ArgumentTypeError, ShapeError
 from ..core.evaluate import substitute
 from ..core.shape import Shape
 
+#: What a ``role`` may be: a word a convention selector ``Kind[role=value]`` can name.
+_ROLE = re.compile(r"[\w.]+")
 #: What a map with 1, 2 or 3 spatial axes is called in errors.
 _MAPS = {1: "a (C, L) map", 2: "a (C, H, W) feature map", 3: "a (C, T, H, W) map"}
 
@@ -76,6 +79,9 @@ class Layer(Displayable):
 
     def cost(self, *shapes: Shape | tuple) -> Cost:
         """The cost of this layer on the given input shape(s)."""
+        if self.role is not None and not (isinstance(self.role, str) and _ROLE.fullmatch(self.role)):
+            raise ArgumentTypeError(f"{self.label}: role must be a word such as 'lm_head' (letters, digits, _ "
+                                    f"and .), got {self.role!r}")
         inputs = tuple(s if isinstance(s, Shape) else Shape(*s) for s in shapes)
         if self.arity is None and len(inputs) < self.min_inputs:
             fewest = "two" if self.min_inputs == 2 else str(self.min_inputs)
