@@ -26,6 +26,18 @@ replaces the weights for that layer::
     >>> pool = sc.MaxPool2d(2).cost(sc.Shape(8, 16, 16))
     >>> pool.flops("exact"), pool.flops("ptflops"), pool.flops("fvcore")
     (1536, 2048, 0)
+
+The language-model presets are named after the formula they reproduce exactly:
+``kaplan`` (Kaplan et al. 2020, Table 1), ``chinchilla`` (Hoffmann et al.
+2022, Appendix F, forward) and ``palm`` (Chowdhery et al. 2022, Appendix B,
+the forward third of ``6N + 12LHQT``); each description states its rules.
+What a paper singles out is data on the layers: the labels ``attn_macs``,
+``attn_scores`` and ``lookup_macs``, and a layer's ``role`` (the LM head is
+``Linear(..., role="lm_head")``, selected as ``Linear[role=lm_head]``)::
+
+    >>> head = sc.Linear(50257, bias=False, role="lm_head").cost(sc.Shape(1, 768))
+    >>> head.flops("palm"), head.flops("kaplan")
+    (77194752, 0)
 """
 
 from __future__ import annotations
