@@ -17,6 +17,11 @@ The head size is ``d_model / n_head`` (``d_model`` must be a multiple of
 rotary tables take as is). GPT-2's LM head is tied to ``wte``: its row counts no
 parameters, as ``GPT2LMHeadModel.parameters()`` lists the shared weight once.
 Position tables count ``n_ctx`` positions: the input's length is the context.
+
+``gpt2`` and ``llama`` are the forward of ``n_ctx`` tokens (a prefill); ``gpt2_decode`` and
+``llama_decode`` are one decode step with a KV cache of ``n_cache`` tokens, whose cache rows carry
+``role="kv_cache"`` (see :mod:`symcost.analysis.inference`). Each LM head is ``role="lm_head"``, which
+the ``kaplan`` convention leaves out.
 """
 
 from __future__ import annotations
