@@ -164,3 +164,14 @@ def test_a_role_a_selector_cannot_name_is_refused(role):
     with pytest.raises(SymcostError, match="role") as err:
         sc.Linear(3, role=role).cost(sc.Shape(4))
     assert "\n" not in str(err.value)
+
+
+def test_megatron_training_formula_is_palm_forward_recomputed(gpt2):
+    """Narayanan et al. 2021 (Megatron-LM), training FLOPs per batch with activation recomputation:
+    96 B s l h^2 (1 + s/(6h) + V/(16 l h)). It is 4 forwards of the blocks (forward, recomputed forward,
+    backward twice) and 3 of the LM head (not recomputed), each counted as ``palm`` counts it."""
+    B = 1
+    megatron = 96 * B * T * l * d**2 * (1 + T / (6 * d) + V / (16 * l * d))
+    head = next(row for row in gpt2.rows if row.name == "lm_head").flops("palm")
+    blocks = gpt2.total.flops("palm") - head
+    assert zero(megatron - (4 * blocks + 3 * head))
