@@ -41,6 +41,8 @@ _EXPORTS = {
     **dict.fromkeys(["limit", "leading_term", "big_o", "elasticity"], "analysis.limits"),
     **dict.fromkeys(["Derivation", "derive"], "analysis.derivation"),
     **dict.fromkeys(["Sweep", "sweep"], "analysis.sweep"),
+    **dict.fromkeys(["kv_cache_bytes", "kv_heads", "cache_traffic", "CacheTraffic"], "analysis.inference"),
+    **dict.fromkeys(["part_flops", "attention_fraction", "crossover", "ratio_to_2nt"], "analysis.llm"),
     **dict.fromkeys(["from_torch", "register_torch"], "frontends.pytorch"),
     **dict.fromkeys(["render"], "printing.jinja"),
     **dict.fromkeys(["peer_view", "PeerView"], "printing.peer_views"),

@@ -42,7 +42,7 @@ def test_rational_weights_stay_exact():
 
 
 @pytest.mark.parametrize("weights, message", [
-    ({"latency": 1}, "Convention 'bad': unknown term 'latency'; terms are mul, add, cmp, div, special, macs, bias, attn_macs, masked_macs"),
+    ({"latency": 1}, "Convention 'bad': unknown term 'latency'; terms are mul, add, cmp, div, special, macs, bias, attn_macs, masked_macs, attn_scores, lookup_macs"),
     ({"macs": 0.5}, "Convention 'bad': weight of 'macs' must be an int or sympy.Rational, got 0.5"),
 ])
 def test_bad_convention_is_refused(weights, message):

@@ -26,6 +26,18 @@ replaces the weights for that layer::
     >>> pool = sc.MaxPool2d(2).cost(sc.Shape(8, 16, 16))
     >>> pool.flops("exact"), pool.flops("ptflops"), pool.flops("fvcore")
     (1536, 2048, 0)
+
+The language-model presets are named after the formula they reproduce exactly:
+``kaplan`` (Kaplan et al. 2020, Table 1), ``chinchilla`` (Hoffmann et al.
+2022, Appendix F, forward) and ``palm`` (Chowdhery et al. 2022, Appendix B,
+the forward third of ``6N + 12LHQT``); each description states its rules.
+What a paper singles out is data on the layers: the labels ``attn_macs``,
+``attn_scores`` and ``lookup_macs``, and a layer's ``role`` (the LM head is
+``Linear(..., role="lm_head")``, selected as ``Linear[role=lm_head]``)::
+
+    >>> head = sc.Linear(50257, bias=False, role="lm_head").cost(sc.Shape(1, 768))
+    >>> head.flops("palm"), head.flops("kaplan")
+    (77194752, 0)
 """
 
 from __future__ import annotations
@@ -236,6 +248,33 @@ PRESETS: dict[str, Convention] = {
             "BatchNorm at 4 per element (subtract, divide, scale, shift). Counted where torchstat is wrong: "
             "its Linear omits the bias add, AdaptiveAvgPool2d and functional adds count 0",
             rules={"BatchNorm2d": {"in": 4}},
+        ),
+        Convention(
+            "kaplan",
+            {"macs": 2, "attn_macs": -1},
+            "Kaplan et al. 2020, Table 1, C_forward = 2N + 2*n_layer*n_ctx*d_attn per token: 2 per "
+            "multiply-accumulate of the weight matrices (N, non-embedding), attention's two products at half "
+            "the square of scores (the causal half); the LM head (de-embedding), embeddings, biases, norms, "
+            "softmax and nonlinearities count 0",
+            rules={"Linear[role=lm_head]": {}},
+        ),
+        Convention(
+            "chinchilla",
+            {"macs": 2, "attn_scores": 3, "lookup_macs": 2},
+            "Hoffmann et al. 2022, Appendix F, forward pass as published: 2 per multiply-accumulate of every "
+            "matrix product (projections, dense block, final logits; attention's two products over the full "
+            "square), embeddings as a one-hot product (2 per lookup multiply-accumulate), softmax 3 per score "
+            "(a Softmax layer's too, 3 per input element); biases, norms, nonlinearities and the causal mask "
+            "count 0",
+            rules={"Softmax": {"in": 3}},
+        ),
+        Convention(
+            "palm",
+            {"macs": 2},
+            "Chowdhery et al. 2022 (PaLM), Appendix B: the forward third of 6N + 12LHQT matmul FLOPs per token, "
+            "2N + 4LHQT: 2 per multiply-accumulate of every weight matrix (N, the LM head included) and of "
+            "attention's two products over the full square of scores; lookups, biases, norms, softmax and "
+            "nonlinearities count 0",
         ),
     )
 }

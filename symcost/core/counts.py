@@ -39,7 +39,14 @@ class OpCounts:
     * ``attn_macs``: the part of ``macs`` in attention's two products (Q K^T and
       scores x V), over the full square (Kaplan et al. count half of it);
     * ``masked_macs``: the part of ``macs`` a causal kernel skips (the masked
-      triangle); the executed ``mul``/``add`` leave it out.
+      triangle); the executed ``mul``/``add`` leave it out;
+    * ``attn_scores``: attention's score elements over the full square
+      (``H*L*S``), the entries its softmax normalizes before a causal mask
+      (Hoffmann et al. 2022 weigh 3 FLOPs each); not an operation itself;
+    * ``lookup_macs``: the multiply-accumulates of the one-hot product an
+      embedding lookup stands for (ids x ``num_embeddings`` x
+      ``embedding_dim``; Hoffmann et al. count embeddings so); a lookup
+      executes none of them, so they are not in ``macs``.
     """
 
     mul: Expr = ZERO
@@ -51,6 +58,8 @@ class OpCounts:
     bias: Expr = ZERO
     attn_macs: Expr = ZERO
     masked_macs: Expr = ZERO
+    attn_scores: Expr = ZERO
+    lookup_macs: Expr = ZERO
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -65,7 +65,7 @@ def attention_ops(heads: sympy.Expr, queries: sympy.Expr, keys: sympy.Expr, e: s
     add = n * (e - 1) + (n if mask else 0) + (2 * n - rows) + (n - rows) * ev
     macs = full * (e + ev)
     ops = OpCounts(mul=mul, add=add, cmp=n - rows, div=n, special=n, macs=macs, attn_macs=macs,
-                   masked_macs=(full - n) * (e + ev))
+                   masked_macs=(full - n) * (e + ev), attn_scores=full)
     return ops.map_exprs(lambda x: sympy.factor(sympy.expand(x)))
 
 

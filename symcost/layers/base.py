@@ -11,6 +11,7 @@ come from the shape::
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields, replace
 from typing import ClassVar
 
@@ -18,10 +19,12 @@ import sympy
 
 from ..core.cost import Cost
 from ..core.display_hook import Displayable
-from ..core.errors import ShapeError
+from ..core.errors import ArgumentTypeError, ShapeError
 from ..core.evaluate import substitute
 from ..core.shape import Shape
 
+#: What a ``role`` may be: a word a convention selector ``Kind[role=value]`` can name.
+_ROLE = re.compile(r"[\w.]+")
 #: What a map with 1, 2 or 3 spatial axes is called in errors.
 _MAPS = {1: "a (C, L) map", 2: "a (C, H, W) feature map", 3: "a (C, T, H, W) map"}
 
@@ -33,6 +36,9 @@ class Layer(Displayable):
     source: str | None = field(default=None, kw_only=True, compare=False, repr=False)
     #: how the layer was called when imported from torch: "module", "function", "method" or "operator"
     origin: str = field(default="module", kw_only=True, compare=False, repr=False)
+    #: what the layer is for in its model (``"lm_head"``), for convention selectors ``Linear[role=lm_head]``;
+    #: it changes no count
+    role: str | None = field(default=None, kw_only=True, repr=False)
 
     #: how many input tensors the layer takes (``None``: two or more; a tuple: any of those counts)
     arity: ClassVar[int | None | tuple[int, ...]] = 1
@@ -44,8 +50,8 @@ class Layer(Displayable):
 
     @classmethod
     def arguments(cls) -> list:
-        """The dataclass fields of the torch.nn-named arguments, in order (not name, source, origin)."""
-        return [f for f in fields(cls) if f.init and f.name not in ("name", "source", "origin")]
+        """The dataclass fields of the torch.nn-named arguments, in order (not name, source, origin, role)."""
+        return [f for f in fields(cls) if f.init and f.name not in ("name", "source", "origin", "role")]
 
     @property
     def kind(self) -> str:
@@ -73,6 +79,9 @@ class Layer(Displayable):
 
     def cost(self, *shapes: Shape | tuple) -> Cost:
         """The cost of this layer on the given input shape(s)."""
+        if self.role is not None and not (isinstance(self.role, str) and _ROLE.fullmatch(self.role)):
+            raise ArgumentTypeError(f"{self.label}: role must be a word such as 'lm_head' (letters, digits, _ "
+                                    f"and .), got {self.role!r}")
         inputs = tuple(s if isinstance(s, Shape) else Shape(*s) for s in shapes)
         if self.arity is None and len(inputs) < self.min_inputs:
             fewest = "two" if self.min_inputs == 2 else str(self.min_inputs)

@@ -57,7 +57,8 @@ class Embedding(Layer):
 
     def _cost(self, ids: Shape) -> Cost:
         return Cost(self.kind, (ids,), Shape(*ids.dims, self.embedding_dim),
-                    params=Params(weight=self.num_embeddings * self.embedding_dim))
+                    params=Params(weight=self.num_embeddings * self.embedding_dim),
+                    ops=OpCounts(lookup_macs=ids.numel * self.num_embeddings * self.embedding_dim))
 
 
 @register

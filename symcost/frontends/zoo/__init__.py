@@ -28,7 +28,7 @@ from ...core.errors import UnknownModelError, did_you_mean
 from .alexnet import alexnet, alexnet2012
 from .fusionnet import fusionnet
 from .mobilenet import mobilenet_v1, mobilenet_v2
-from .transformers import gpt2, llama
+from .transformers import gpt2, gpt2_decode, llama, llama_decode
 from .resnet import resnet, resnet18, resnet34, resnet50, resnet101, resnet152
 from .unet import unet
 from .vgg import vgg, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
@@ -55,7 +55,9 @@ MODELS: dict[str, Callable[..., Model]] = {
     "fusionnet": fusionnet,
     "unet": unet,
     "gpt2": gpt2,
+    "gpt2_decode": gpt2_decode,
     "llama": llama,
+    "llama_decode": llama_decode,
 }
 
 __all__ = ["MODELS", "names", "get", "vgg", "resnet", *MODELS]
