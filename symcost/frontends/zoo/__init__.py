@@ -26,11 +26,14 @@ from typing import Callable
 from ...networks.containers import Model
 from ...core.errors import UnknownModelError, did_you_mean
 from .alexnet import alexnet, alexnet2012
+from .bert import bert
 from .fusionnet import fusionnet
 from .mobilenet import mobilenet_v1, mobilenet_v2
+from .t5 import t5
 from .transformers import gpt2, llama
 from .resnet import resnet, resnet18, resnet34, resnet50, resnet101, resnet152
 from .unet import unet
+from .vit import vit
 from .vgg import vgg, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 
 #: Every built-in model: its zoo name and the factory that builds it.
@@ -56,6 +59,9 @@ MODELS: dict[str, Callable[..., Model]] = {
     "unet": unet,
     "gpt2": gpt2,
     "llama": llama,
+    "bert": bert,
+    "vit": vit,
+    "t5": t5,
 }
 
 __all__ = ["MODELS", "names", "get", "vgg", "resnet", *MODELS]
