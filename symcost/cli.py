@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import ast
 import csv
+import inspect
 import io
 import json
 import os
@@ -37,7 +38,7 @@ from .networks.floors import FLOOR_MODES
 from .networks.validity import check_grid
 from .layers.base import Layer
 from .core.shape import Shape
-from .core.symbols import known
+from .core.symbols import known, symbol
 from .analysis.sweep import MAX_POINTS, check_points, sweep
 from .printing.text import report_table, table
 from .printing.json_view import quantity, report_view
@@ -62,15 +63,40 @@ class OutputError(OSError, SymcostError):
 
 
 # -- reading the command line ---------------------------------------------------
-def load_model(name: str) -> tuple[Model, str]:
-    """A zoo model or a spec file, and the label errors lead with."""
+def load_model(name: str, arguments: dict | None = None) -> tuple[Model, str]:
+    """A zoo model (built with ``arguments``, see :func:`zoo_settings`) or a spec file, and the label errors
+    lead with."""
     if "(" in name and not Path(name).is_file():
         return zoo_call(name), name
-    if name.lower().endswith(SPEC_SUFFIXES) or "/" in name or Path(name).is_file():
+    if _is_spec(name):
         if not Path(name).is_file():
             raise UsageError(f"{name}: no such spec file")
         return spec.load(name), Path(name).name
-    return zoo.get(name), name
+    return zoo.get(name, **(arguments or {})), name
+
+
+def _is_spec(name: str) -> bool:
+    return name.lower().endswith(SPEC_SUFFIXES) or "/" in name or Path(name).is_file()
+
+
+def zoo_settings(name: str, values: dict) -> tuple[dict, dict]:
+    """``--set`` values naming an argument of zoo model ``name``'s factory (``n_ctx`` of gpt2), which build
+    the model, and the others, which substitute its symbols; all are the others for a spec or a call."""
+    parameters = zoo_arguments(name)
+    built = {k: v for k, v in values.items() if k in parameters}
+    return built, {k: v for k, v in values.items() if k not in built}
+
+
+def zoo_arguments(name: str) -> set[str]:
+    """The keyword arguments of zoo model ``name``'s factory; none for a spec, a call or an unknown name."""
+    if "(" in name or _is_spec(name) or _normalize(name) not in {_normalize(n) for n in zoo.names()}:
+        return set()
+    return {p.name for p in inspect.signature(zoo.factory(name)).parameters.values()
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+
+def _normalize(name: str) -> str:
+    return name.replace("_", "").replace("-", "").lower()
 
 
 def zoo_call(text: str) -> Model:
@@ -261,14 +287,18 @@ def _call_value(text: str, node: ast.AST) -> object:
 def report_command(args: argparse.Namespace) -> str:
     if (args.model is None) == (args.from_torch is None):
         raise UsageError("report takes a MODEL_OR_FILE or --from-torch MODULE:FACTORY (one of them)")
-    model, label = load_torch_model(args.from_torch, args) if args.from_torch else load_model(args.model)
     values = parse_settings(args.set)
+    if args.from_torch:
+        model, label = load_torch_model(args.from_torch, args)
+    else:
+        arguments, values = zoo_settings(args.model, values)
+        model, label = load_model(args.model, arguments)
     shape = input_shape(args, model, symbolic=bool(SIZES & set(values)))
     try:
         report = model.analyze(shape, args.convention, floor=args.floor)
     except SymcostError as err:
         raise _from_file(err, label) from None
-    check_settings(values, report_symbols(report), label)
+    check_settings(values, report_symbols(report) | (zoo_arguments(args.model) if args.model else set()), label)
     try:
         if values:
             report = report.subs(values)
@@ -347,8 +377,9 @@ def _cell(q: dict, expr: sympy.Expr) -> str:
 
 
 def sweep_command(args: argparse.Namespace) -> str:
-    model, label = load_model(args.model)
     groups = parse_groups(args.set, ranges=True)
+    arguments, _ = zoo_settings(args.model, dict.fromkeys(n for names, _ in groups for n in names))
+    model, label = load_model(args.model, {n: symbol(n) for n in arguments})  # a swept zoo argument: its symbol
     check_points({" = ".join(names): values for names, values in groups}, args.max_points)
     if not groups:
         raise UsageError("sweep needs at least one --set NAME=START:STOP[:STEP]")

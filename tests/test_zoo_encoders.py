@@ -262,8 +262,11 @@ def test_t5_equals_huggingface(t5_symbolic, t5_v11_symbolic, hf_t5, src, tgt):
     (1, src) encoder ids and (1, tgt) decoder ids: params = numel, MACs = FlopCounterMode / 2."""
     t5, model, v11 = hf_t5
     ids, dec = _ids(101, src, src), _ids(101, tgt, tgt + 100)
-    bare = sc.zoo.t5(**TINY_T5, n_ctx=src, n_dec_ctx=tgt, lm_head=False).analyze()
-    for report, module in ((t5_symbolic, t5), (bare, model), (t5_v11_symbolic, v11)):
+    checks = [(t5_symbolic, t5)]
+    if src == 17:  # the variants at one size, to keep the test fast
+        bare = sc.zoo.t5(**TINY_T5, n_ctx=src, n_dec_ctx=tgt, lm_head=False).analyze()
+        checks += [(bare, model), (t5_v11_symbolic, v11)]
+    for report, module in checks:
         numbers = report.subs(**TINY_T5, n_ctx=src, n_dec_ctx=tgt)
         assert numbers.total.params == _numel(module)
         assert numbers.total.macs == _macs(module, input_ids=ids, decoder_input_ids=dec, use_cache=False)

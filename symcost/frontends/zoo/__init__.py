@@ -64,7 +64,7 @@ MODELS: dict[str, Callable[..., Model]] = {
     "t5": t5,
 }
 
-__all__ = ["MODELS", "names", "get", "vgg", "resnet", *MODELS]
+__all__ = ["MODELS", "names", "get", "factory", "vgg", "resnet", *MODELS]
 
 
 def _normalize(name: str) -> str:
@@ -79,10 +79,15 @@ def names() -> list[str]:
     return sorted(MODELS)
 
 
-def get(name: str, **kwargs: object) -> Model:
-    """The model called ``name`` (``ResNet-50``, ``resnet_50``, ``resnet50``), built with ``kwargs``."""
+def factory(name: str) -> Callable[..., Model]:
+    """The function that builds the model called ``name`` (found as :func:`get` finds it)."""
     key = _normalize(name) if isinstance(name, str) else None
     if key not in _BY_KEY:
         hint = did_you_mean(name if isinstance(name, str) else "", names())
         raise UnknownModelError(f"unknown model {name!r}; {hint}known models: {', '.join(names())}")
-    return MODELS[_BY_KEY[key]](**kwargs)
+    return MODELS[_BY_KEY[key]]
+
+
+def get(name: str, **kwargs: object) -> Model:
+    """The model called ``name`` (``ResNet-50``, ``resnet_50``, ``resnet50``), built with ``kwargs``."""
+    return factory(name)(**kwargs)
