@@ -165,6 +165,71 @@ def test_bad_arguments_raise_one_line(factory, kwargs, argument):
 
 
 # --------------------------------------------------------------------------
+# the CLI: --set NAME=VALUE builds a zoo model when NAME is an argument of its factory
+# --------------------------------------------------------------------------
+def _report(capsys, *argv) -> dict:
+    assert main(["report", *argv, "--format", "json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def _gpt2_small_macs(t: int) -> int:
+    """By hand: 12 blocks of 12 t d^2 (qkv, proj, two MLP products) + 2 t^2 d (scores, weighted sum), head t d V."""
+    return 12 * (12 * t * 768**2 + 2 * t**2 * 768) + t * 768 * 50257
+
+
+@pytest.mark.parametrize("argv, t", [((), 1024), (("--set", "n_ctx=1024"), 1024), (("--set", "n_ctx=128"), 128)])
+def test_cli_report_gpt2_sets_the_context(capsys, argv, t):
+    """No --set: GPT-2 small at 1024 tokens (the factory's defaults); --set n_ctx=... rebuilds it."""
+    out = _report(capsys, "gpt2", *argv)
+    assert out["input"] == [str(t)]
+    assert out["total"]["params"]["value"] == 124_439_808 - (1024 - t) * 768  # wpe holds n_ctx positions
+    assert out["total"]["macs"]["value"] == _gpt2_small_macs(t)
+
+
+@pytest.mark.parametrize("model, published, layers, block", [
+    ("gpt2", 124_439_808, 12, 12 * 768**2 + 13 * 768),
+    ("llama", 6_738_415_616, 32, 4 * 4096**2 + 3 * 4096 * 11008 + 2 * 4096),
+    ("bert", 109_482_240, 12, 12 * 768**2 + 13 * 768),  # q, k, v, o, MLP of 4 d, two LayerNorms
+    ("vit", 86_567_656, 12, 12 * 768**2 + 13 * 768),
+    ("t5", 60_506_624, 6, (4 * 512**2 + 2 * 512 * 2048 + 2 * 512) + (8 * 512**2 + 2 * 512 * 2048 + 3 * 512)),
+])
+def test_cli_report_sets_n_layer_of_every_transformer(capsys, model, published, layers, block):
+    """--set n_layer=1 takes (layers - 1) blocks off the published count (T5: an encoder and a decoder block)."""
+    out = _report(capsys, model, "--set", "n_layer=1")
+    assert out["total"]["params"]["value"] == published - (layers - 1) * block
+
+
+def test_cli_factory_arguments_and_symbols_mix(capsys):
+    """n_ctx=T builds GPT-2 with the symbol T, which the next --set substitutes: the same as n_ctx=5."""
+    mixed = _report(capsys, "gpt2", "--set", "n_ctx=T", "--set", "T=5", "--set", "n_layer=2")
+    direct = _report(capsys, "gpt2", "--set", "n_ctx=5", "--set", "n_layer=2")
+    assert mixed["total"] == direct["total"]
+    t5 = _report(capsys, "t5", "--set", "n_ctx=n_dec_ctx=7", "--set", "n_layer=1")
+    assert t5["input"] == ["14"] and t5["total"]["out_shape"] == ["7", "32128"]
+
+
+def test_cli_sweeps_a_factory_argument(capsys):
+    assert main(["sweep", "gpt2", "--set", "n_ctx=128:384:128", "--metric", "macs", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.split()
+    assert lines == ["n_ctx,macs", *(f"{t},{_gpt2_small_macs(t)}" for t in (128, 256, 384))]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("gpt2", "--set", "n_ctx=0"), "gpt2: n_ctx must be a positive integer, got 0"),
+    (("gpt2", "--set", "n_ctx=3/2"), "n_ctx must be a positive integer"),
+    (("gpt2", "--set", "n_ctx=1.5"), "floats are not allowed"),
+    (("gpt2", "--set", "n_cxt=5"), "did you mean 'n_ctx'?"),
+    (("bert", "--set", "n_head=7"), "d_model"),
+    (("vit", "--set", "image_size=8"), "patch_size must be at most image_size=8"),
+    (("gpt2", "--set", "n_ctx=10**100000"), "exponents must be at most"),
+])
+def test_cli_bad_factory_arguments_are_one_line(capsys, argv, message):
+    assert main(["report", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("symcost: error: ") and message in err and err.count("\n") == 1
+
+
+# --------------------------------------------------------------------------
 # Hugging Face transformers, tiny configs built locally (no weights downloaded)
 # --------------------------------------------------------------------------
 torch = pytest.importorskip("torch")
