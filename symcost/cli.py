@@ -192,12 +192,15 @@ def parse_groups(items: list[str], *, ranges: bool = False) -> list[tuple[list[s
     return groups
 
 
-def check_settings(values: dict, names: set[str], subject: str) -> None:
-    """Every ``--set`` name must be a symbol of ``subject`` (whose free symbols are ``names``)."""
+def check_settings(values: dict, names: set[str], subject: str, arguments: set[str] = frozenset()) -> None:
+    """Every ``--set`` name must be a symbol of ``subject`` (whose free symbols are ``names``); a zoo
+    model's factory ``arguments`` (taken already) are named in the message too."""
     for name in values:
         if name not in names:
             have = f"its symbols are {', '.join(sorted(names))}" if names else "it has no symbols (every size is a number)"
-            hint = did_you_mean(name, sorted(names))
+            if arguments:
+                have += f"; its arguments are {', '.join(sorted(arguments))}"
+            hint = did_you_mean(name, sorted(names | set(arguments)))
             raise UsageError(f"--set {name}: {subject} has no symbol {name!r}; {hint}{have}")
 
 
@@ -298,7 +301,7 @@ def report_command(args: argparse.Namespace) -> str:
         report = model.analyze(shape, args.convention, floor=args.floor)
     except SymcostError as err:
         raise _from_file(err, label) from None
-    check_settings(values, report_symbols(report) | (zoo_arguments(args.model) if args.model else set()), label)
+    check_settings(values, report_symbols(report), label, zoo_arguments(args.model) if args.model else set())
     try:
         if values:
             report = report.subs(values)
