@@ -31,7 +31,7 @@ from .analysis.compare import break_even, metric_of, ratio
 from .analysis.derivation import derive
 from .networks.containers import Model
 from .printing.numbers import formula, number, with_units
-from .core.errors import SymcostError, did_you_mean, with_context
+from .core.errors import SymcostError, UnknownModelError, did_you_mean, with_context
 from .core.evaluate import substitute
 from .core.expressions import parse
 from .networks.floors import FLOOR_MODES
@@ -89,14 +89,14 @@ def zoo_settings(name: str, values: dict) -> tuple[dict, dict]:
 
 def zoo_arguments(name: str) -> set[str]:
     """The keyword arguments of zoo model ``name``'s factory; none for a spec, a call or an unknown name."""
-    if "(" in name or _is_spec(name) or _normalize(name) not in {_normalize(n) for n in zoo.names()}:
+    if "(" in name or _is_spec(name):
         return set()
-    return {p.name for p in inspect.signature(zoo.factory(name)).parameters.values()
+    try:
+        factory = zoo.factory(name)
+    except UnknownModelError:  # load_model says so
+        return set()
+    return {p.name for p in inspect.signature(factory).parameters.values()
             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-
-
-def _normalize(name: str) -> str:
-    return name.replace("_", "").replace("-", "").lower()
 
 
 def zoo_call(text: str) -> Model:
