@@ -164,6 +164,16 @@ def test_bad_arguments_raise_one_line(factory, kwargs, argument):
     assert "\n" not in str(err.value)
 
 
+def test_a_join_of_constants_only_is_counted():
+    """Two parameters summed before they meet the input (a bias table plus a mask, as T5's are): the sum sees
+    no input, so it has no receptive field, and is counted (4 adds), not a crash; then 4 more adds."""
+    g = sc.Graph([sc.Node("a", sc.Parameter((4,)), []), sc.Node("b", sc.Parameter((4,)), []),
+                  sc.Node("s", sc.Add(), ["a", "b"]), sc.Node("o", sc.Add(), ["input", "s"])], output="o")
+    rep = g.analyze(sc.Shape(4))
+    assert (rep.total.params, rep.total.flops(), rep.out_shape) == (8, 8, sc.Shape(4))
+    assert rep.row("s").rf.axes == 0
+
+
 # --------------------------------------------------------------------------
 # the CLI: --set NAME=VALUE builds a zoo model when NAME is an argument of its factory
 # --------------------------------------------------------------------------
