@@ -345,3 +345,23 @@ def test_t5_equals_huggingface(t5_symbolic, t5_v11_symbolic, hf_t5, src, tgt):
         numbers = report.subs(**TINY_T5, n_ctx=src, n_dec_ctx=tgt)
         assert numbers.total.params == _numel(module)
         assert numbers.total.macs == _macs(module, input_ids=ids, decoder_input_ids=dec, use_cache=False)
+
+
+@pytest.mark.parametrize("model, config, factory, sizes", [
+    ("BertModel", {}, sc.zoo.bert, {}),  # bert-base-uncased's config: the defaults of both
+    ("BertModel", {"num_hidden_layers": 24, "hidden_size": 1024, "num_attention_heads": 16, "intermediate_size": 4096},
+     sc.zoo.bert, {"n_layer": 24, "d_model": 1024, "n_head": 16, "d_ff": 4096}),
+    ("BertForMaskedLM", {}, sc.zoo.bert, {"pooler": False, "mlm_head": True}),
+    ("ViTForImageClassification", {"num_labels": 1000}, sc.zoo.vit, {}),  # google/vit-base-patch16-224
+    ("T5ForConditionalGeneration", {}, sc.zoo.t5, {}),  # t5-small
+    ("T5ForConditionalGeneration", {"d_model": 768, "d_ff": 3072, "num_layers": 12, "num_heads": 12}, sc.zoo.t5,
+     {"d_model": 768, "d_ff": 3072, "n_layer": 12, "n_head": 12}),  # t5-base
+])
+def test_published_sizes_equal_huggingface_numel(model, config, factory, sizes):
+    """The full-size models, built on the meta device (no memory, no weights): the zoo's defaults and the
+    published sizes above equal the numel of transformers' own classes."""
+    hf = _hf()
+    config_class = next(getattr(hf, f"{family}Config") for family in ("Bert", "ViT", "T5") if model.startswith(family))
+    with torch.device("meta"):
+        module = getattr(hf, model)(config_class(**config))
+    assert factory(**sizes).analyze().total.params == _numel(module)
