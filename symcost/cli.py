@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import ast
 import csv
+import inspect
 import io
 import json
 import os
@@ -30,14 +31,14 @@ from .analysis.compare import break_even, metric_of, ratio
 from .analysis.derivation import derive
 from .networks.containers import Model
 from .printing.numbers import formula, number, with_units
-from .core.errors import SymcostError, did_you_mean, with_context
+from .core.errors import SymcostError, UnknownModelError, did_you_mean, with_context
 from .core.evaluate import substitute
 from .core.expressions import parse
 from .networks.floors import FLOOR_MODES
 from .networks.validity import check_grid
 from .layers.base import Layer
 from .core.shape import Shape
-from .core.symbols import known
+from .core.symbols import known, symbol
 from .analysis.sweep import MAX_POINTS, check_points, sweep
 from .printing.text import report_table, table
 from .printing.json_view import quantity, report_view
@@ -63,15 +64,40 @@ class OutputError(OSError, SymcostError):
 
 
 # -- reading the command line ---------------------------------------------------
-def load_model(name: str) -> tuple[Model, str]:
-    """A zoo model or a spec file, and the label errors lead with."""
+def load_model(name: str, arguments: dict | None = None) -> tuple[Model, str]:
+    """A zoo model (built with ``arguments``, see :func:`zoo_settings`) or a spec file, and the label errors
+    lead with."""
     if "(" in name and not Path(name).is_file():
         return zoo_call(name), name
-    if name.lower().endswith(SPEC_SUFFIXES) or "/" in name or Path(name).is_file():
+    if _is_spec(name):
         if not Path(name).is_file():
             raise UsageError(f"{name}: no such spec file")
         return spec.load(name), Path(name).name
-    return zoo.get(name), name
+    return zoo.get(name, **(arguments or {})), name
+
+
+def _is_spec(name: str) -> bool:
+    return name.lower().endswith(SPEC_SUFFIXES) or "/" in name or Path(name).is_file()
+
+
+def zoo_settings(name: str, values: dict) -> tuple[dict, dict]:
+    """``--set`` values naming an argument of zoo model ``name``'s factory (``n_ctx`` of gpt2), which build
+    the model, and the others, which substitute its symbols; all are the others for a spec or a call."""
+    parameters = zoo_arguments(name)
+    built = {k: v for k, v in values.items() if k in parameters}
+    return built, {k: v for k, v in values.items() if k not in built}
+
+
+def zoo_arguments(name: str) -> set[str]:
+    """The keyword arguments of zoo model ``name``'s factory; none for a spec, a call or an unknown name."""
+    if "(" in name or _is_spec(name):
+        return set()
+    try:
+        factory = zoo.factory(name)
+    except UnknownModelError:  # load_model says so
+        return set()
+    return {p.name for p in inspect.signature(factory).parameters.values()
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
 
 
 def zoo_call(text: str) -> Model:
@@ -167,12 +193,15 @@ def parse_groups(items: list[str], *, ranges: bool = False) -> list[tuple[list[s
     return groups
 
 
-def check_settings(values: dict, names: set[str], subject: str) -> None:
-    """Every ``--set`` name must be a symbol of ``subject`` (whose free symbols are ``names``)."""
+def check_settings(values: dict, names: set[str], subject: str, arguments: set[str] = frozenset()) -> None:
+    """Every ``--set`` name must be a symbol of ``subject`` (whose free symbols are ``names``); a zoo
+    model's factory ``arguments`` (taken already) are named in the message too."""
     for name in values:
         if name not in names:
             have = f"its symbols are {', '.join(sorted(names))}" if names else "it has no symbols (every size is a number)"
-            hint = did_you_mean(name, sorted(names))
+            if arguments:
+                have += f"; its arguments are {', '.join(sorted(arguments))}"
+            hint = did_you_mean(name, sorted(names | set(arguments)))
             raise UsageError(f"--set {name}: {subject} has no symbol {name!r}; {hint}{have}")
 
 
@@ -262,14 +291,18 @@ def _call_value(text: str, node: ast.AST) -> object:
 def report_command(args: argparse.Namespace) -> str:
     if (args.model is None) == (args.from_torch is None):
         raise UsageError("report takes a MODEL_OR_FILE or --from-torch MODULE:FACTORY (one of them)")
-    model, label = load_torch_model(args.from_torch, args) if args.from_torch else load_model(args.model)
     values = parse_settings(args.set)
+    if args.from_torch:
+        model, label = load_torch_model(args.from_torch, args)
+    else:
+        arguments, values = zoo_settings(args.model, values)
+        model, label = load_model(args.model, arguments)
     shape = input_shape(args, model, symbolic=bool(SIZES & set(values)))
     try:
         report = model.analyze(shape, args.convention, floor=args.floor)
     except SymcostError as err:
         raise _from_file(err, label) from None
-    check_settings(values, report_symbols(report), label)
+    check_settings(values, report_symbols(report), label, zoo_arguments(args.model) if args.model else set())
     try:
         if values:
             report = report.subs(values)
@@ -406,8 +439,9 @@ def _cell(q: dict, expr: sympy.Expr) -> str:
 
 
 def sweep_command(args: argparse.Namespace) -> str:
-    model, label = load_model(args.model)
     groups = parse_groups(args.set, ranges=True)
+    arguments, _ = zoo_settings(args.model, dict.fromkeys(n for names, _ in groups for n in names))
+    model, label = load_model(args.model, {n: symbol(n) for n in arguments})  # a swept zoo argument: its symbol
     check_points({" = ".join(names): values for names, values in groups}, args.max_points)
     if not groups:
         raise UsageError("sweep needs at least one --set NAME=START:STOP[:STEP]")
