@@ -327,8 +327,8 @@ def train_command(args: argparse.Namespace) -> str:
     from .core.symbols import B
     from .printing.training_view import training_json
 
-    model, label = load_model(args.model)
-    values = parse_settings(args.set)
+    arguments, values = zoo_settings(args.model, parse_settings(args.set))
+    model, label = load_model(args.model, arguments)
     try:
         over = parse_groups([args.over], ranges=True) if args.over else []
     except UsageError as err:  # parse_groups speaks of --set
@@ -341,7 +341,8 @@ def train_command(args: argparse.Namespace) -> str:
     shape = input_shape(args, model, symbolic=bool(SIZES & (set(values) | {n for g, _ in over for n in g})))
     try:
         report = model.analyze(shape, args.convention, floor=args.floor, batch=B)
-        check_settings({**values, **{n: 0 for g, _ in over for n in g}}, report_symbols(report), label)
+        check_settings({**values, **{n: 0 for g, _ in over for n in g}}, report_symbols(report), label,
+                       zoo_arguments(args.model))
         step = report.training(args.precision, args.optimizer, args.recompute)
         if over:
             from .printing.memory_figure import memory_figure
