@@ -21,6 +21,7 @@ from ..core.display_hook import Displayable
 from ..core.errors import ShapeError
 from ..core.evaluate import substitute
 from ..core.shape import Shape
+from ..core.traffic import Traffic, default_traffic
 
 #: What a map with 1, 2 or 3 spatial axes is called in errors.
 _MAPS = {1: "a (C, L) map", 2: "a (C, H, W) feature map", 3: "a (C, T, H, W) map"}
@@ -88,6 +89,14 @@ class Layer(Displayable):
 
     def _cost(self, *shapes: Shape) -> Cost:
         raise NotImplementedError
+
+    def traffic(self, cost: Cost, size: int) -> Traffic:
+        """The bytes this layer moves for ``cost`` with ``size``-byte elements (:mod:`symcost.core.traffic`).
+
+        A view of the input moves nothing; every other kind moves its inputs, weights and outputs
+        unless it overrides this hook.
+        """
+        return Traffic() if self.aliases_input else default_traffic(cost, size)
 
     def _spatial_map(self, shape: Shape, nd: int) -> Shape:
         """``shape`` checked to be a map with ``nd`` spatial axes: (C, L), (C, H, W) or (C, T, H, W)."""

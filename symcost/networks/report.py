@@ -33,6 +33,7 @@ from ..core.errors import DivisibilityError, InvalidArgumentError, SymcostError,
 from ..core.evaluate import substitute
 from ..core.receptive_field import ReceptiveField
 from ..core.shape import Shape
+from ..core.traffic import Traffic
 
 #: Bytes per element of the dtypes ``param_bytes`` accepts.
 
@@ -100,6 +101,11 @@ class Row:
     @property
     def activations(self) -> sympy.Expr:
         return self.runs * self.cost.activations
+
+    def traffic(self, dtype: str = "float32") -> Traffic:
+        """Bytes the row moves in one pass: its weights ``count`` times, the rest for every sample
+        (a tied weight is read by every layer that uses it)."""
+        return self.cost.traffic(dtype).scaled(self.count, self.runs)
 
     def check(self, values: dict | None = None, /, **by_name: object) -> None:
         """Re-run every rule this row was built under, with numbers: its Repeats' ``times``, its layer's rules."""
@@ -175,6 +181,10 @@ class Totals:
         if conv.rules:  # weighed layer by layer
             return sympy.Add(*(row.flops(conv) for row in self.rows))
         return count_flops(self.ops, conv)
+
+    def traffic(self, dtype: str = "float32") -> Traffic:
+        """Bytes every row moves in one pass, summed (:meth:`Row.traffic`)."""
+        return Traffic.sum(row.traffic(dtype) for row in self.rows)
 
     def param_bytes(self, dtype: str = "float32", *, buffers: bool = False) -> sympy.Expr:
         """Model size in bytes: parameters (and buffers) times bytes per element."""
