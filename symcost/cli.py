@@ -258,6 +258,41 @@ def _call_value(text: str, node: ast.AST) -> object:
 
 
 # -- commands -------------------------------------------------------------------
+def analyzed_report(args: argparse.Namespace, command: str = "report") -> tuple[object, str]:
+    """The report ``args`` ask for (model or --from-torch, --input, --convention, --floor, --set), and its label."""
+    if (args.model is None) == (getattr(args, "from_torch", None) is None):
+        raise UsageError(f"{command} takes a MODEL_OR_FILE or --from-torch MODULE:FACTORY (one of them)")
+    model, label = load_torch_model(args.from_torch, args) if args.from_torch else load_model(args.model)
+    values = parse_settings(args.set)
+    shape = input_shape(args, model, symbolic=bool(SIZES & set(values)))
+    try:
+        report = model.analyze(shape, args.convention, floor=args.floor)
+    except SymcostError as err:
+        raise _from_file(err, label) from None
+    check_settings(values, report_symbols(report), label)
+    try:
+        if values:
+            report = report.subs(values)
+    except SymcostError as err:
+        raise _from_file(err, label) from None
+    return report, label
+
+
+def roofline_command(args: argparse.Namespace) -> str:
+    """The per-layer roofline table on a device (``--plot`` also draws it)."""
+    from .core.hardware import load_hardware
+    from .printing.tables import render
+
+    extra = load_hardware(args.hardware_file) if args.hardware_file else None
+    report, _ = analyzed_report(args, "roofline")
+    rf = report.roofline(args.hardware, args.dtype, convention=args.convention, hardware_file=extra)
+    if args.plot:
+        from .printing.roofline_figure import plot_roofline
+
+        plot_roofline(rf, args.plot)
+    return render(rf, args.format)
+
+
 def report_command(args: argparse.Namespace) -> str:
     if (args.model is None) == (args.from_torch is None):
         raise UsageError("report takes a MODEL_OR_FILE or --from-torch MODULE:FACTORY (one of them)")
@@ -545,6 +580,19 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--dtype", default="float32", help="dtype of param_bytes (float32, float16, ...)")
     report.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
+    roof = sub.add_parser("roofline", help="per-layer arithmetic intensity and time bound on a device")
+    roof.add_argument("model", metavar="MODEL_OR_FILE", nargs="?", help="a zoo name (symcost zoo) or a .yaml/.json spec")
+    roof.add_argument("--from-torch", metavar="MODULE:FACTORY",
+                      help="import MODULE (this runs its code) and convert the torch.nn.Module FACTORY() returns")
+    _analysis_options(roof)
+    roof.set_defaults(convention="flops2")
+    roof.add_argument("--hardware", required=True, help="a preset (h100-sxm, a100-80gb, ...) or an entry of --hardware-file")
+    roof.add_argument("--hardware-file", metavar="YAML", help="your own hardware entries (layout: core/data/hardware.yaml)")
+    roof.add_argument("--dtype", default="bfloat16", help="element type of weights and activations (default bfloat16)")
+    roof.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    roof.add_argument("--plot", metavar="PNG", help="also draw the roofline to PNG (needs matplotlib)")
+    roof.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
     compare = sub.add_parser("compare", help="the ratio of two layers' or two models' costs")
     compare.add_argument("a", metavar="A", help="a layer such as 'conv2d(C_out, K, padding=same)', a zoo name or a spec")
     compare.add_argument("b", metavar="B")
@@ -578,7 +626,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = {"report": report_command, "compare": compare_command, "sweep": sweep_command,
+COMMANDS = {"report": report_command, "roofline": roofline_command, "compare": compare_command, "sweep": sweep_command,
             "zoo": zoo_command, "layers": layers_command, "explain": explain_command}
 
 

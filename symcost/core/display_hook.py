@@ -41,3 +41,31 @@ class Displayable:
         from ..printing.jupyter import latex_math
 
         return latex_math(self)
+
+
+class Tabular:
+    """Objects laid out as one table (a roofline): ``to_text``, ``to_markdown``, ``to_json`` and Jupyter's
+    Markdown, through :mod:`symcost.printing.tables`, imported when called."""
+
+    __slots__ = ()
+
+    def to_text(self) -> str:
+        from ..printing.tables import render
+
+        return render(self, "text")
+
+    def to_markdown(self) -> str:
+        from ..printing.tables import render
+
+        return render(self, "markdown")
+
+    def to_json(self) -> str:
+        from ..printing.tables import render
+
+        return render(self, "json")
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def __str__(self) -> str:
+        return self.to_text()

@@ -295,6 +295,12 @@ class Report(Displayable):
             batch=substitute(self.batch, values, **by_name),
         )
 
+    def roofline(self, hardware: object, dtype: str = "bfloat16", **options: object):
+        """The roofline on ``hardware`` (a preset name or Hardware) for ``dtype``: see :mod:`symcost.networks.roofline`."""
+        from .roofline import roofline
+
+        return roofline(self, hardware, dtype, **options)
+
     def batched(self, batch: object) -> "Report":
         """The same report for ``batch`` samples per pass (an int or a symbol): operations and
         activations scale, parameters do not.
