@@ -104,8 +104,11 @@ class Row:
 
     def traffic(self, dtype: str = "float32") -> Traffic:
         """Bytes the row moves in one pass: its weights ``count`` times, the rest for every sample
-        (a tied weight is read by every layer that uses it)."""
-        return self.cost.traffic(dtype).scaled(self.count, self.runs)
+        (a tied weight is read by every layer that uses it, though counted once as a parameter)."""
+        cost = self.cost
+        if self.shared is not None and cost.layer is not None:  # the row's params leave out the shared part
+            cost = replace(cost, params=cost.layer.cost(*cost.in_shapes).params)
+        return cost.traffic(dtype).scaled(self.count, self.runs)
 
     def check(self, values: dict | None = None, /, **by_name: object) -> None:
         """Re-run every rule this row was built under, with numbers: its Repeats' ``times``, its layer's rules."""
