@@ -16,7 +16,7 @@ traffic overlapped (the smaller, an upper bound on throughput)::
     >>> rep = sc.Sequential(sc.Linear(4096, bias=False)).analyze(sc.Shape(4096))
     >>> rf = rep.roofline("h100-sxm", "bfloat16")
     >>> rf.total.intensity, rf.total.bound
-    (4096/4099, 'memory')
+    (2048/2049, 'memory')
 
 FLOPs follow the ``flops2`` convention by default (2 per multiply-accumulate of
 convolutions, linear layers and matrix products, nothing else): datasheet peaks
@@ -165,7 +165,8 @@ def crossover(point: RooflinePoint, symbol: sympy.Symbol) -> sympy.Expr:
     and activation bytes grow with ``B`` while weights are read once, so
     ``B* = P*W / (f*M - P*a)`` with ``F = f*B``, ``Q = W + a*B``. Returns ``0`` when the
     point is compute-bound for every positive value, ``oo`` when for none; with
-    other symbols left free, the positive root (valid while its denominator is positive).
+    other symbols left free, the root as a formula: it is the crossing where it is positive
+    (a negative value, once numbers are put in, means no value crosses).
     """
     if not isinstance(symbol, sympy.Symbol):
         raise InvalidArgumentError("crossover", "symbol", "must be a SymPy symbol such as symcost.symbols.B", symbol)
