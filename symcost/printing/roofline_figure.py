@@ -79,7 +79,7 @@ def plot_roofline(rf: Roofline, path: str | None = None, *, ax: object = None, l
     ax.set_ylim(lo * bandwidth / 2, peak * 3)
     ax.set_xlabel("arithmetic intensity (FLOP/byte)")
     ax.set_ylabel("attainable FLOP/s")
-    note = f"; {left_out} layers without FLOPs not shown" if left_out else ""
+    note = f"\n({left_out} layers without FLOPs not shown)" if left_out else ""
     ax.set_title(f"{rf.model} on {rf.hardware.name}, FLOPs as {rf.convention}{note}", fontsize=9)
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(True, which="major", alpha=0.3)
