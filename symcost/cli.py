@@ -294,25 +294,13 @@ def roofline_command(args: argparse.Namespace) -> str:
 
 
 def report_command(args: argparse.Namespace) -> str:
-    if (args.model is None) == (args.from_torch is None):
-        raise UsageError("report takes a MODEL_OR_FILE or --from-torch MODULE:FACTORY (one of them)")
-    model, label = load_torch_model(args.from_torch, args) if args.from_torch else load_model(args.model)
-    values = parse_settings(args.set)
-    shape = input_shape(args, model, symbolic=bool(SIZES & set(values)))
-    try:
-        report = model.analyze(shape, args.convention, floor=args.floor)
-    except SymcostError as err:
-        raise _from_file(err, label) from None
-    check_settings(values, report_symbols(report), label)
-    try:
-        if values:
-            report = report.subs(values)
-    except SymcostError as err:
-        raise _from_file(err, label) from None
+    if args.traffic and args.format not in ("text", "json"):
+        raise UsageError("--traffic shows in --format text or json; for markdown, use symcost roofline")
+    report, _ = analyzed_report(args)
     if args.format == "json":
-        return json.dumps(report_view(report, args.dtype), indent=2)
+        return json.dumps(report_view(report, args.dtype, traffic=args.traffic), indent=2)
     if args.format == "text":
-        return report_table(report_view(report, args.dtype), units=args.units)
+        return report_table(report_view(report, args.dtype, traffic=args.traffic), units=args.units)
     if args.format == "markdown":
         return report.to_markdown(units=args.units)
     return report.to_latex(units=args.units)
@@ -578,6 +566,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=FORMATS, default="text")
     report.add_argument("--units", action="store_true", help="K/M/G units instead of exact numbers")
     report.add_argument("--dtype", default="float32", help="dtype of param_bytes (float32, float16, ...)")
+    report.add_argument("--traffic", action="store_true",
+                        help="also the bytes each layer reads and writes, for --dtype (json: a bytes object per layer)")
     report.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
     roof = sub.add_parser("roofline", help="per-layer arithmetic intensity and time bound on a device")
@@ -589,7 +579,7 @@ def build_parser() -> argparse.ArgumentParser:
     roof.add_argument("--hardware", required=True, help="a preset (h100-sxm, a100-80gb, ...) or an entry of --hardware-file")
     roof.add_argument("--hardware-file", metavar="YAML", help="your own hardware entries (layout: core/data/hardware.yaml)")
     roof.add_argument("--dtype", default="bfloat16", help="element type of weights and activations (default bfloat16)")
-    roof.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    roof.add_argument("--format", choices=("text", "markdown", "latex", "json"), default="text")
     roof.add_argument("--plot", metavar="PNG", help="also draw the roofline to PNG (needs matplotlib)")
     roof.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 

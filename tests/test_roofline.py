@@ -245,3 +245,21 @@ def test_plot_needs_numbers():
 
     with pytest.raises(SymcostError, match="bind every size"):
         plot_roofline(rep.roofline("h100-sxm"))
+
+
+def test_latex_of_a_symbolic_roofline_compiles_with_names_escaped(tmp_path):
+    import shutil
+    import subprocess
+
+    C, H = symbol("C"), symbol("H")
+    rep = sc.Sequential(sc.Conv2d(C, 3, padding=1, name="c_1 {50%}"), sc.ReLU()).analyze(sc.Shape(C, H, H))
+    source = rep.roofline("h100-sxm").to_latex()
+    assert r"c\_1 \{50\%\}" in source and r"compute if $\frac{" in source
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed: checked the escaped source only")
+    (tmp_path / "r.tex").write_text("\\documentclass{article}\n\\usepackage[T1]{fontenc}\n"
+                                    "\\usepackage[landscape,margin=1cm]{geometry}\n\\begin{document}\n"
+                                    f"\\tiny\n{source}\\end{{document}}\n")
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "r.tex"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stdout[-2000:]

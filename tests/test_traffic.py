@@ -168,3 +168,22 @@ def test_traffic_adds_field_by_field():
     a, b = Traffic(1, 2, 3, 4), Traffic(10, 20, 30, 40)
     assert a + b == Traffic.sum([a, b]) == Traffic(11, 22, 33, 44)
     assert a.scaled(2, 3) == Traffic(2, 6, 9, 12)
+
+
+def test_cli_report_adds_bytes_per_layer_when_asked(capsys):
+    import json
+
+    from symcost.cli import main
+
+    assert main(["report", "alexnet", "--traffic", "--dtype", "bfloat16", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    conv1 = data["layers"][0]["bytes"]
+    # AlexNet conv1: 64*3*11*11 + 64 weights, 3*224*224 in, 64*55*55 out; bfloat16
+    assert conv1["total"]["value"] == 2 * (64 * 363 + 64 + 3 * 224 * 224 + 64 * 55 * 55)
+    assert conv1["dtype"] == "bfloat16" and data["total"]["bytes"]["total"]["value"] > conv1["total"]["value"]
+    assert main(["report", "alexnet", "--format", "json"]) == 0
+    assert "bytes" not in json.loads(capsys.readouterr().out)["layers"][0]  # the contract, unless asked
+    assert main(["report", "alexnet", "--traffic"]) == 0
+    assert "Bytes moved" in capsys.readouterr().out
+    assert main(["report", "alexnet", "--traffic", "--format", "markdown"]) == 2
+    assert capsys.readouterr().err.startswith("symcost: error: --traffic shows in --format text or json")

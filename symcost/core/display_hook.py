@@ -64,6 +64,11 @@ class Tabular:
 
         return render(self, "json")
 
+    def to_latex(self) -> str:
+        from ..printing.tables import render
+
+        return render(self, "latex")
+
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
 

@@ -86,7 +86,8 @@ class RooflinePoint:
 
     @property
     def bound(self) -> object:
-        """``"compute"``, ``"memory"``, ``"none"`` (nothing to do), or the condition for compute when undecided."""
+        """``"compute"``, ``"memory"``, ``"none"`` (nothing to do), or, undecided, the condition for
+        compute as ``intensity >= ridge``."""
         if self.flops == 0 and self.bytes == 0:
             return "none"
         condition = self.compute_bound
@@ -94,7 +95,7 @@ class RooflinePoint:
             return "compute"
         if condition is sympy.false:
             return "memory"
-        return condition
+        return sympy.Ge(self.intensity, self.peak / self.bandwidth, evaluate=False)
 
     def map_exprs(self, fn) -> "RooflinePoint":
         return replace(self, flops=fn(self.flops), traffic=self.traffic.map_exprs(fn))

@@ -15,7 +15,7 @@ import sympy
 from ..core.errors import SymcostError
 from ..networks.roofline import Roofline, RooflinePoint
 from .json_view import quantity
-from .markup import escape_markdown
+from .markup import escape_latex, escape_markdown, tex
 from .numbers import exact_value, formula
 from .text import table
 
@@ -61,6 +61,7 @@ def point_view(point: RooflinePoint) -> dict:
         "flops": point.flops, "bytes": point.bytes, "traffic": point.traffic.as_dict(),
         "intensity": intensity, "compute_time": point.compute_time, "memory_time": point.memory_time,
         "time": point.time, "bound": bound_text(point),
+        "_bound_expr": None if isinstance(point.bound, str) else point.bound,
     }
 
 
@@ -123,10 +124,45 @@ def _exact(value: object) -> object:
 
 
 def to_json(view: dict) -> str:
-    return json.dumps(_exact(view), indent=2)
+    return json.dumps(_exact(_public(view)), indent=2)
 
 
-_FORMATS = {"text": to_text, "markdown": to_markdown, "json": to_json}
+def _public(value: object) -> object:
+    """The view without its private keys (``_bound_expr``, kept for LaTeX)."""
+    if isinstance(value, dict):
+        return {k: _public(v) for k, v in value.items() if not k.startswith("_")}
+    if isinstance(value, list):
+        return [_public(v) for v in value]
+    return value
+
+
+def _latex_cell(value: object, shown: str) -> str:
+    """A number as its rounded text, a formula as inline math."""
+    if isinstance(value, sympy.Basic) and exact_value(value) is None:
+        return f"${tex(value)}$"
+    return escape_latex(shown)
+
+
+def _latex_row(p: dict) -> str:
+    raw = p.get("_bound_expr")
+    cells = [escape_latex(p["name"]), escape_latex(p["kind"]), _latex_cell(p["flops"], short(p["flops"])),
+             _latex_cell(p["bytes"], short(p["bytes"])),
+             "--" if p["intensity"] is None else _latex_cell(p["intensity"], short(p["intensity"])),
+             _latex_cell(p["time"], seconds(p["time"])),
+             f"compute if ${tex(raw)}$" if raw is not None else escape_latex(p["bound"])]
+    return " & ".join(cells) + r" \\"
+
+
+def to_latex(view: dict) -> str:
+    """A ``tabular`` (no package needed): layer names escaped, formulas as inline math."""
+    head = " & ".join(escape_latex(h) for h in HEADER) + r" \\"
+    lines = [r"\begin{tabular}{llrrrrl}", r"\hline", head, r"\hline", *(_latex_row(p) for p in view["rows"]),
+             r"\hline", _latex_row(view["total"]), r"\hline", r"\end{tabular}"]
+    text = [escape_latex(line) + r"\par" for line in [*_head(view), *_foot(view)]]
+    return "\n".join([*text, "", *lines]) + "\n"
+
+
+_FORMATS = {"text": to_text, "markdown": to_markdown, "json": to_json, "latex": to_latex}
 
 
 def render(obj: object, fmt: str) -> str:
