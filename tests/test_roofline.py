@@ -263,3 +263,14 @@ def test_latex_of_a_symbolic_roofline_compiles_with_names_escaped(tmp_path):
     run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "r.tex"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+def test_crossover_refuses_formulas_too_large_to_expand():
+    from symcost.core.traffic import Traffic
+    from symcost.networks.roofline import RooflinePoint
+
+    xs = [symbol(f"x{i}") for i in range(14)]
+    big = sympy.Mul(*(x + 1 for x in xs))  # 2**14 terms once expanded
+    point = RooflinePoint("big", "Linear", B * big, Traffic(weights=big, inputs=B), 10, 1)
+    with pytest.raises(ValueError, match="expand to more than 5,000 terms"):
+        crossover(point, B)

@@ -32,6 +32,7 @@ size ``B`` at which a layer or a whole model turns compute-bound;
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import sympy
 
@@ -41,6 +42,7 @@ from ..core.errors import InvalidArgumentError
 from ..core.evaluate import substitute
 from ..core.hardware import Hardware, get_hardware
 from ..core.traffic import Traffic
+from .report import MAX_EXPANDED_TERMS, expanded_terms
 
 #: The convention FLOPs are counted in unless told: the one datasheet peaks are quoted in.
 DEFAULT_CONVENTION = "flops2"
@@ -61,10 +63,13 @@ class RooflinePoint:
     def bytes(self) -> sympy.Expr:
         return self.traffic.total
 
-    @property
+    @cached_property
     def intensity(self) -> sympy.Expr | None:
         """FLOPs per byte; None when the row moves no byte (a view)."""
-        return None if self.bytes == 0 else sympy.cancel(self.flops / self.bytes)
+        if self.bytes == 0:
+            return None
+        ratio = self.flops / self.bytes
+        return ratio if ratio.is_number or ratio.has(sympy.floor, sympy.ceiling) else sympy.cancel(ratio)
 
     @property
     def compute_time(self) -> sympy.Expr:
@@ -74,15 +79,21 @@ class RooflinePoint:
     def memory_time(self) -> sympy.Expr:
         return self.bytes / self.bandwidth
 
-    @property
+    @cached_property
     def time(self) -> sympy.Expr:
-        """The time bound ``Max(F/P, Q/M)`` in seconds."""
-        return sympy.Max(self.compute_time, self.memory_time)
+        """The time bound ``Max(F/P, Q/M)`` in seconds (left unevaluated while symbols remain)."""
+        compute, memory = self.compute_time, self.memory_time
+        if compute.is_number and memory.is_number:
+            return max(compute, memory)
+        return sympy.Max(compute, memory, evaluate=False)
 
-    @property
+    @cached_property
     def compute_bound(self) -> sympy.Basic:
         """The condition under which compute bounds the time: ``F*M >= P*Q`` (True/False once numbers decide)."""
-        return sympy.Ge(self.flops * self.bandwidth, self.peak * self.bytes)
+        gap = self.flops * self.bandwidth - self.peak * self.bytes
+        if gap.is_number:
+            return sympy.true if gap >= 0 else sympy.false
+        return sympy.Ge(self.flops * self.bandwidth, self.peak * self.bytes, evaluate=False)
 
     @property
     def bound(self) -> object:
@@ -171,7 +182,11 @@ def crossover(point: RooflinePoint, symbol: sympy.Symbol) -> sympy.Expr:
     """
     if not isinstance(symbol, sympy.Symbol):
         raise InvalidArgumentError("crossover", "symbol", "must be a SymPy symbol such as symcost.symbols.B", symbol)
-    gap = sympy.expand(point.flops * point.bandwidth - point.peak * point.bytes)
+    gap = point.flops * point.bandwidth - point.peak * point.bytes
+    if expanded_terms(gap) > MAX_EXPANDED_TERMS:  # bound the work: expanding could take minutes
+        raise InvalidArgumentError("crossover", "symbol", f"cannot be solved for in {point.name!r}: its formulas "
+                                   f"expand to more than {MAX_EXPANDED_TERMS:,} terms; bind some sizes first", symbol)
+    gap = sympy.expand(gap)
     if not gap.has(symbol):
         decided = sympy.Ge(gap, 0)
         if decided in (sympy.true, sympy.false):
