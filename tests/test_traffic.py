@@ -4,7 +4,7 @@ The reference runs the torch module under a dispatch mode and, for every ATen ca
 (its output shares no storage with an input), adds the bytes of its tensor arguments and of its result.
 Documented departures, outputs a CPU eager kernel writes only for backward or by choice of
 implementation: max_pool2d's int64 indices, flash attention's logsumexp, layer norm's mean and rstd;
-the reference counts the first output of those. An embedding reads the rows it gathers, not the table: the reference counts
+the reference counts the first output of those. An embedding (and index_select) reads the rows it gathers, not the table: the reference counts
 the ids and, for the table, as many bytes as the rows it returns.
 """
 
@@ -44,8 +44,10 @@ def brute_force_bytes(module, *inputs) -> int:
                 outs = outs[:1]
             nbytes = lambda t: t.numel() * t.element_size()  # noqa: E731
             if name.startswith("aten.embedding"):
-                weight, ids = args[0], args[1]
-                total += nbytes(ids) + 2 * nbytes(outs[0])  # gathered rows in, rows out
+                total += nbytes(args[1]) + 2 * nbytes(outs[0])  # ids and the gathered rows in, rows out
+                return out
+            if name.startswith("aten.index_select"):
+                total += nbytes(args[2]) + 2 * nbytes(outs[0])  # index and the selected entries in, out
                 return out
             total += sum(nbytes(t) for t in ins) + sum(nbytes(t) for t in outs)
             return out
@@ -70,6 +72,16 @@ class _Add(nn.Module):
         return a + b
 
 
+class _IndexSelect(nn.Module):
+    def forward(self, x):
+        return torch.index_select(x, 1, torch.tensor([0, 2, 3]))
+
+
+class _MaskedFill(nn.Module):
+    def forward(self, x, mask):
+        return x.masked_fill(mask, 0.0)
+
+
 # (symcost layer, per-sample input shapes, torch module, torch inputs with a batch of one)
 CASES = {
     "conv2d": (sc.Conv2d(16, 3, stride=2, padding=1), [(3, 17, 17)], nn.Conv2d(3, 16, 3, 2, 1), None),
@@ -87,6 +99,9 @@ CASES = {
     "sdpa": (sc.ScaledDotProductAttention(), [(2, 5, 4), (2, 7, 4), (2, 7, 4)], _SDPA(False), None),
     "sdpa_causal": (sc.ScaledDotProductAttention(is_causal=True), [(2, 6, 4)] * 3, _SDPA(True), None),
     "add_broadcast": (sc.Add(), [(4, 5, 5), (4, 1, 1)], _Add(), None),
+    "index_select": (sc.IndexSelect(1, 3), [(4, 6, 5)], _IndexSelect(), None),
+    "masked_fill": (sc.MaskedFill(), [(6, 8), (6, 1)], _MaskedFill(),
+                    [torch.randn(1, 6, 8), torch.rand(1, 6, 1) > 0.5]),
 }
 
 
@@ -124,6 +139,12 @@ def test_embedding_reads_the_gathered_rows_not_the_table():
     V, D, L = symbol("V"), symbol("D"), symbol("L")
     t = sc.Embedding(V, D).cost(sc.Shape(L)).traffic("bfloat16")
     assert (t.weights, t.gathered, t.inputs, t.outputs) == (0, 2 * L * D, 8 * L, 2 * L * D)
+
+
+def test_embedding_bag_reads_every_gathered_row_and_writes_one_per_bag():
+    V, D, L = symbol("V"), symbol("D"), symbol("L")
+    t = sc.EmbeddingBag(V, D, mode="sum").cost(sc.Shape(L)).traffic("float32")
+    assert (t.gathered, t.inputs, t.outputs) == (4 * L * D, 8 * L, 4 * D)
 
 
 def test_batchnorm_reads_its_running_statistics_but_not_the_counter():
