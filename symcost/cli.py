@@ -285,7 +285,7 @@ def roofline_command(args: argparse.Namespace) -> str:
 
     extra = load_hardware(args.hardware_file) if args.hardware_file else None
     report, _ = analyzed_report(args, "roofline")
-    rf = report.roofline(args.hardware, args.dtype, convention=args.convention, hardware_file=extra)
+    rf = report.roofline(args.hardware, args.dtype, convention=args.convention, extra=extra)
     if args.plot:
         from .printing.roofline_figure import plot_roofline
 

@@ -274,3 +274,15 @@ def test_crossover_refuses_formulas_too_large_to_expand():
     point = RooflinePoint("big", "Linear", B * big, Traffic(weights=big, inputs=B), 10, 1)
     with pytest.raises(ValueError, match="expand to more than 5,000 terms"):
         crossover(point, B)
+
+
+def test_the_preset_table_ships_as_package_data():
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(sc.__file__).parent
+    config = tomllib.loads((root.parent / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["symcost"]
+    shipped = [p.relative_to(root).as_posix() for p in (root / "core" / "data").iterdir()]
+    assert shipped and all(any(fnmatch.fnmatch(f, p) for p in patterns) for f in shipped)

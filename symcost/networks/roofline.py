@@ -38,7 +38,7 @@ import sympy
 
 from ..core.conventions import get_convention
 from ..core.display_hook import Tabular
-from ..core.errors import InvalidArgumentError
+from ..core.errors import InvalidArgumentError, UnknownRowError
 from ..core.evaluate import substitute
 from ..core.hardware import Hardware, get_hardware
 from ..core.traffic import Traffic
@@ -142,7 +142,7 @@ class Roofline(Tabular):
         for row in self.rows:
             if row.name == name:
                 return row
-        raise KeyError(f"no layer {name!r} in the roofline of {self.model!r}")
+        raise UnknownRowError(f"no layer {name!r} in the roofline of {self.model!r}")
 
     def subs(self, values: dict | None = None, /, **by_name: object) -> "Roofline":
         """The same roofline with numbers substituted (exact)."""
@@ -155,9 +155,12 @@ class Roofline(Tabular):
 
 
 def roofline(report, hardware: object, dtype: str = "bfloat16", *, convention: object = DEFAULT_CONVENTION,
-             hardware_file: dict | None = None) -> Roofline:
-    """The roofline of ``report`` on ``hardware`` (a preset name or a :class:`Hardware`) for ``dtype``."""
-    hw = get_hardware(hardware, hardware_file)
+             extra: dict | None = None) -> Roofline:
+    """The roofline of ``report`` on ``hardware`` (a preset name or a :class:`Hardware`) for ``dtype``.
+
+    ``extra`` maps more names to hardware (the entries of :func:`~symcost.core.hardware.load_hardware`).
+    """
+    hw = get_hardware(hardware, extra)
     peak, bandwidth = hw.peak_flops(dtype), hw.bandwidth
     conv = get_convention(convention)
     rows = tuple(RooflinePoint(row.name, row.kind, row.flops(conv), row.traffic(dtype), peak, bandwidth)
