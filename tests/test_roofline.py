@@ -286,3 +286,28 @@ def test_the_preset_table_ships_as_package_data():
     patterns = config["tool"]["setuptools"]["package-data"]["symcost"]
     shipped = [p.relative_to(root).as_posix() for p in (root / "core" / "data").iterdir()]
     assert shipped and all(any(fnmatch.fnmatch(f, p) for p in patterns) for f in shipped)
+
+
+def test_hostile_hardware_files_fail_in_one_line(tmp_path, capsys):
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(SPEC)
+    nul = tmp_path / "nul.yaml"
+    nul.write_bytes(b"\xff\xfe" * 10)
+    big = tmp_path / "big.yaml"
+    big.write_text("#" * 200_000)
+    ctrl = tmp_path / "ctrl.yaml"
+    ctrl.write_text('g: {name: "x\\e[31m", bandwidth: 1 TB/s, peak: {float32: 1 TFLOP/s}}')
+    for path, message in ((tmp_path, "cannot read"), (nul, "is not UTF-8"), (big, "more than 100,000 bytes"),
+                          (ctrl, "name must be one line of printable text"), (tmp_path / "no.yaml", "cannot read")):
+        assert main(["roofline", str(spec), "--hardware", "g", "--hardware-file", str(path), "--set", "H=W=4"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("symcost: error: ") and message in err and err.count("\n") == 1, err
+
+
+def test_the_plot_shows_dollar_signs_literally(tmp_path):
+    hw = loads_hardware('g: {name: "GPU $5", bandwidth: 1 TB/s, peak: {float32: 10 TFLOP/s}}')
+    rep = sc.Sequential(sc.Conv2d(8, 3, name="c$1"), sc.Linear(4, name="fc$")).analyze(sc.Shape(3, 8, 8))
+    from symcost.printing.roofline_figure import plot_roofline
+
+    fig = plot_roofline(rep.roofline(hw["g"], "float32"), str(tmp_path / "d.png"))
+    assert "GPU \\$5" in fig.axes[0].get_title() and (tmp_path / "d.png").stat().st_size > 10_000

@@ -106,8 +106,8 @@ def _entry(key: object, data: object, label: str) -> Hardware:
         if name not in data:
             raise HardwareError(f"{where}: needs {name}")
     for name in ("name", "source"):
-        if name in data and not (isinstance(data[name], str) and len(data[name]) <= 300):
-            raise HardwareError(f"{where}: {name} must be text of at most 300 characters")
+        if name in data and not (isinstance(data[name], str) and len(data[name]) <= 300 and data[name].isprintable()):
+            raise HardwareError(f"{where}: {name} must be one line of printable text, at most 300 characters")
     peaks = data["peak"]
     if not isinstance(peaks, dict) or not peaks:
         raise HardwareError(f"{where}: peak must map dtype names to FLOP/s, such as {{bfloat16: 312 TFLOP/s}}")

@@ -23,6 +23,11 @@ from ..networks.roofline import Roofline
 LABELLED = 6
 
 
+def _plain(text: str) -> str:
+    """User text shown literally: a ``$`` would start matplotlib's mathtext."""
+    return str(text).replace("$", r"\$")
+
+
 def _number(expr: object, what: str) -> float:
     if not (isinstance(expr, sympy.Basic) and expr.is_number):
         raise SymcostError(f"roofline plot: {what} is not a number ({expr}); bind every size with --set first")
@@ -72,7 +77,7 @@ def plot_roofline(rf: Roofline, path: str | None = None, *, ax: object = None, l
             ax.scatter([p[1] for p in chosen], [p[2] for p in chosen], s=22, color=colour, alpha=0.75, zorder=3,
                        label=f"{'compute' if bound else 'memory'}-bound layers ({len(chosen)})")
     for name, x, y, _, _ in sorted(points, key=lambda p: -p[3])[:labels]:
-        ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
+        ax.annotate(_plain(name), (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(lo, hi)
@@ -80,7 +85,7 @@ def plot_roofline(rf: Roofline, path: str | None = None, *, ax: object = None, l
     ax.set_xlabel("arithmetic intensity (FLOP/byte)")
     ax.set_ylabel("attainable FLOP/s")
     note = f"\n({left_out} layers without FLOPs not shown)" if left_out else ""
-    ax.set_title(f"{rf.model} on {rf.hardware.name}, FLOPs as {rf.convention}{note}", fontsize=9)
+    ax.set_title(_plain(f"{rf.model} on {rf.hardware.name}, FLOPs as {rf.convention}{note}"), fontsize=9)
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(True, which="major", alpha=0.3)
     if path is not None:
