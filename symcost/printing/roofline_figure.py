@@ -14,6 +14,8 @@ with the Agg backend (no display needed)::
 
 from __future__ import annotations
 
+import math
+
 import sympy
 
 from ..core.errors import SymcostError
@@ -62,7 +64,7 @@ def plot_roofline(rf: Roofline, path: str | None = None, *, ax: object = None, l
     else:
         fig = ax.figure
     xs = [p[1] for p in points] or [ridge]
-    lo, hi = min(min(xs), ridge) / 4, max(max(xs), ridge) * 4
+    lo, hi = min(min(xs), ridge) / 4, max(max(xs), ridge) * 10
     ax.plot([lo, ridge, hi], [lo * bandwidth, peak, peak], color="black", lw=1.5)
     ax.axvline(ridge, color="grey", ls=":", lw=1)
     ax.annotate(f"ridge {ridge:.3g} FLOP/B", (ridge, peak), textcoords="offset points", xytext=(6, -14),
@@ -76,7 +78,13 @@ def plot_roofline(rf: Roofline, path: str | None = None, *, ax: object = None, l
         if chosen:
             ax.scatter([p[1] for p in chosen], [p[2] for p in chosen], s=22, color=colour, alpha=0.75, zorder=3,
                        label=f"{'compute' if bound else 'memory'}-bound layers ({len(chosen)})")
-    for name, x, y, _, _ in sorted(points, key=lambda p: -p[3])[:labels]:
+    placed: list[float] = []
+    for name, x, y, _, _ in sorted(points, key=lambda p: -p[3]):
+        if len(placed) >= labels:
+            break
+        if any(abs(math.log10(x) - other) < 0.08 for other in placed):
+            continue  # a label there already: they would print on top of each other
+        placed.append(math.log10(x))
         ax.annotate(_plain(name), (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
     ax.set_xscale("log")
     ax.set_yscale("log")
