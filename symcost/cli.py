@@ -571,13 +571,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
     roof = sub.add_parser("roofline", help="per-layer arithmetic intensity and time bound on a device")
-    roof.add_argument("model", metavar="MODEL_OR_FILE", nargs="?", help="a zoo name (symcost zoo) or a .yaml/.json spec")
+    roof.add_argument("model", metavar="MODEL_OR_FILE", nargs="?",
+                      help="a zoo name (symcost zoo) or a .yaml/.json spec")
     roof.add_argument("--from-torch", metavar="MODULE:FACTORY",
                       help="import MODULE (this runs its code) and convert the torch.nn.Module FACTORY() returns")
     _analysis_options(roof)
     roof.set_defaults(convention="flops2")
-    roof.add_argument("--hardware", required=True, help="a preset (h100-sxm, a100-80gb, ...) or an entry of --hardware-file")
-    roof.add_argument("--hardware-file", metavar="YAML", help="your own hardware entries (layout: core/data/hardware.yaml)")
+    roof.add_argument("--hardware", required=True,
+                      help="a preset (h100-sxm, a100-80gb, ...) or an entry of --hardware-file")
+    roof.add_argument("--hardware-file", metavar="YAML",
+                      help="your own hardware entries (layout: symcost/core/data/hardware.yaml)")
     roof.add_argument("--dtype", default="bfloat16", help="element type of weights and activations (default bfloat16)")
     roof.add_argument("--format", choices=("text", "markdown", "latex", "json"), default="text")
     roof.add_argument("--plot", metavar="PNG", help="also draw the roofline to PNG (needs matplotlib)")

@@ -146,7 +146,8 @@ def test_a_batched_decode_step_turns_compute_bound_at_the_crossover():
     b_star = crossover(point, B)
     P, M = DATASHEET["h100-sxm"]
     # F = B*(4d^2 + 4Td); Q = 4d^2 + 4d + B*(12d + 4Td)
-    assert sympy.simplify(b_star - P * (4 * d**2 + 4 * d) / ((4 * d**2 + 4 * T * d) * M - P * (12 * d + 4 * T * d))) == 0
+    expected = P * (4 * d**2 + 4 * d) / ((4 * d**2 + 4 * T * d) * M - P * (12 * d + 4 * T * d))
+    assert sympy.simplify(b_star - expected) == 0
     value = b_star.subs(T, 4)
     assert value > 1
     at = lambda b: point.map_exprs(lambda e: e.subs({T: 4, B: b})).bound  # noqa: E731

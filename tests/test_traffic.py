@@ -4,8 +4,8 @@ The reference runs the torch module under a dispatch mode and, for every ATen ca
 (its output shares no storage with an input), adds the bytes of its tensor arguments and of its result.
 Documented departures, outputs a CPU eager kernel writes only for backward or by choice of
 implementation: max_pool2d's int64 indices, flash attention's logsumexp, layer norm's mean and rstd;
-the reference counts the first output of those. An embedding (and index_select) reads the rows it gathers, not the table: the reference counts
-the ids and, for the table, as many bytes as the rows it returns.
+the reference counts the first output of those. An embedding (and index_select) reads the rows it
+gathers, not the table: the reference counts the ids and, for the table, as many bytes as the rows it returns.
 """
 
 from __future__ import annotations

@@ -89,7 +89,7 @@ class Traffic:
         return Traffic(*(sympy.Add(*(getattr(t, f.name) for t in items)) for f in fields(Traffic)))
 
     def scaled(self, count: object = 1, runs: object = 1) -> "Traffic":
-        """``count`` runs of the layer over ``runs`` samples in all: weights scale by ``count``, the rest by ``runs``."""
+        """``count`` runs over ``runs`` samples in all: weights scale by ``count``, the rest by ``runs``."""
         return Traffic(self.weights * count, self.gathered * runs, self.inputs * runs, self.outputs * runs)
 
     def as_dict(self) -> dict[str, Expr]:
