@@ -208,3 +208,12 @@ def test_cli_report_adds_bytes_per_layer_when_asked(capsys):
     assert "Bytes moved" in capsys.readouterr().out
     assert main(["report", "alexnet", "--traffic", "--format", "markdown"]) == 2
     assert capsys.readouterr().err.startswith("symcost: error: --traffic shows in --format text or json")
+
+
+def test_a_substituted_report_moves_exact_integers_even_where_a_hook_reads_the_layer():
+    V, D, L, m = symbol("V"), symbol("D"), symbol("L"), symbol("m")
+    emb = sc.Sequential(sc.Embedding(V, D)).analyze(sc.Shape(L)).subs(V=100, D=8, L=5)
+    assert emb.total.traffic("float32").total == 5 * 8 + 4 * (40 + 40)  # int64 ids, rows read, rows written
+    sep = sc.Sequential(sc.SeparableConv2d(8, 3, depth_multiplier=m)).analyze(sc.Shape(4, 6, 6)).subs(m=2)
+    # depthwise 4 -> 8 channels (3x3, 6x6 -> 4x4), pointwise 8 -> 8; weights 8*9 + 8 + 8*8 + 8 = 152
+    assert sep.total.traffic("float32").total == 4 * (152 + 4 * 36 + 2 * 8 * 16 + 8 * 16)

@@ -125,8 +125,13 @@ class Row:
         return self.substituted(values, **by_name)
 
     def substituted(self, values: dict | None = None, /, **by_name: object) -> "Row":
-        """Symbols replaced without re-checking the rules."""
-        return self.map_exprs(lambda e: substitute(e, values, **by_name))
+        """Symbols replaced without re-checking the rules; the cost's layer gets the numbers too
+        (what reads its arguments, such as a traffic hook, sees the same sizes as the counts)."""
+        row = self.map_exprs(lambda e: substitute(e, values, **by_name))
+        layer = self.cost.layer
+        if layer is not None and hasattr(layer, "subs"):
+            row = replace(row, cost=replace(row.cost, layer=layer.subs(values, **by_name)))
+        return row
 
     def map_exprs(self, fn) -> "Row":
         return Row(self.name, self.kind, self.cost.map_exprs(fn), fn(self.count), self.rf.map_exprs(fn),
