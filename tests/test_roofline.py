@@ -312,3 +312,9 @@ def test_the_plot_shows_dollar_signs_literally(tmp_path):
 
     fig = plot_roofline(rep.roofline(hw["g"], "float32"), str(tmp_path / "d.png"))
     assert "GPU \\$5" in fig.axes[0].get_title() and (tmp_path / "d.png").stat().st_size > 10_000
+
+
+def test_a_layer_without_flops_is_memory_bound_at_every_size():
+    C, H = symbol("C"), symbol("H")
+    rf = sc.Sequential(sc.ReLU()).analyze(sc.Shape(C, H, H)).roofline("h100-sxm")
+    assert rf.rows[0].bound == "memory" and rf.rows[0].time == 2 * C * H**2 * 2 / DATASHEET["h100-sxm"][1]

@@ -82,10 +82,12 @@ class RooflinePoint:
     @cached_property
     def time(self) -> sympy.Expr:
         """The time bound ``Max(F/P, Q/M)`` in seconds (left unevaluated while symbols remain)."""
-        compute, memory = self.compute_time, self.memory_time
-        if compute.is_number and memory.is_number:
-            return max(compute, memory)
-        return sympy.Max(compute, memory, evaluate=False)
+        decided = self.compute_bound
+        if decided is sympy.true:
+            return self.compute_time
+        if decided is sympy.false:
+            return self.memory_time
+        return sympy.Max(self.compute_time, self.memory_time, evaluate=False)
 
     @cached_property
     def compute_bound(self) -> sympy.Basic:
@@ -93,6 +95,8 @@ class RooflinePoint:
         gap = self.flops * self.bandwidth - self.peak * self.bytes
         if gap.is_number:
             return sympy.true if gap >= 0 else sympy.false
+        if self.flops == 0:  # bytes are positive: no FLOPs is memory-bound at every size
+            return sympy.false
         return sympy.Ge(self.flops * self.bandwidth, self.peak * self.bytes, evaluate=False)
 
     @property
