@@ -37,7 +37,7 @@ from .networks.floors import FLOOR_MODES
 from .networks.validity import check_grid
 from .layers.base import Layer
 from .core.shape import Shape
-from .core.symbols import known
+from .core.symbols import known, symbol
 from .analysis.sweep import MAX_POINTS, check_points, sweep
 from .printing.text import report_table, table
 from .printing.json_view import quantity, report_view
@@ -283,14 +283,45 @@ def roofline_command(args: argparse.Namespace) -> str:
     from .core.hardware import load_hardware
     from .printing.tables import render
 
+    from .networks.roofline import crossover
+
+    batch = _batch(args.batch)
+    if args.crossover and not isinstance(batch, sympy.Symbol):
+        raise UsageError("--crossover solves for the batch: give it as a symbol, e.g. --batch B")
     extra = load_hardware(args.hardware_file) if args.hardware_file else None
     report, _ = analyzed_report(args, "roofline")
-    rf = report.roofline(args.hardware, args.dtype, convention=args.convention, extra=extra)
+    rf = report.batched(batch).roofline(args.hardware, args.dtype, convention=args.convention, extra=extra)
     if args.plot:
         from .printing.roofline_figure import plot_roofline
 
         plot_roofline(rf, args.plot)
-    return render(rf, args.format)
+    out = render(rf, args.format).rstrip("\n")  # write() ends the output with one newline
+    if not args.crossover:
+        return out
+    at = crossover(rf.total, batch)
+    if args.format == "json":
+        return json.dumps({**json.loads(out), "crossover": {"symbol": str(batch), "value": quantity(at)}}, indent=2)
+    if at == sympy.oo:
+        line = "whole model: memory-bound at every batch (no crossover)"
+    elif at.is_number and at <= 1:
+        line = f"whole model: compute-bound at every batch (the crossing, {batch} = {at}, is at most 1)"
+    else:
+        shown = f" (~{float(at):.4g})" if at.is_number else ""
+        line = f"whole model: compute-bound from {batch} = {at}{shown}"
+    from .printing.markup import escape_latex, escape_markdown
+
+    if args.format == "text":
+        return out + "\n" + line
+    return out + "\n\n" + (escape_markdown(line) if args.format == "markdown" else escape_latex(line) + r"\par")
+
+
+def _batch(text: str) -> object:
+    """``--batch``: a positive integer or a symbol name (``B``)."""
+    if text.isdigit() and len(text) <= 18 and int(text) > 0:
+        return int(text)
+    if text.isidentifier() and len(text) <= 32:
+        return symbol(text)
+    raise UsageError(f"--batch {text!r}: give a positive integer or a symbol name such as B")
 
 
 def report_command(args: argparse.Namespace) -> str:
@@ -583,6 +614,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="your own hardware entries (layout: symcost/core/data/hardware.yaml)")
     roof.add_argument("--dtype", default="bfloat16", help="element type of weights and activations (default bfloat16)")
     roof.add_argument("--format", choices=("text", "markdown", "latex", "json"), default="text")
+    roof.add_argument("--batch", default="1", metavar="N",
+                      help="samples per pass: an integer or a symbol such as B (weights are read once per pass)")
+    roof.add_argument("--crossover", action="store_true",
+                      help="also solve for the batch at which the whole model turns compute-bound (--batch B)")
     roof.add_argument("--plot", metavar="PNG", help="also draw the roofline to PNG (needs matplotlib)")
     roof.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 

@@ -318,3 +318,36 @@ def test_a_layer_without_flops_is_memory_bound_at_every_size():
     C, H = symbol("C"), symbol("H")
     rf = sc.Sequential(sc.ReLU()).analyze(sc.Shape(C, H, H)).roofline("h100-sxm")
     assert rf.rows[0].bound == "memory" and rf.rows[0].time == 2 * C * H**2 * 2 / DATASHEET["h100-sxm"][1]
+
+
+MLP = """
+name: mlp
+input: [1024]
+layers:
+  - {kind: linear, out_features: 1024}
+  - {kind: linear, out_features: 1024}
+"""
+
+
+def test_cli_batch_and_crossover(tmp_path, capsys):
+    spec = tmp_path / "mlp.yaml"
+    spec.write_text(MLP)
+    base = ["roofline", str(spec), "--hardware", "h100-sxm"]
+    assert main([*base, "--batch", "B", "--crossover", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    # by hand, in elements: weights w = 2*(1024*1024 + 1024); per sample FLOPs (flops2) f = 2*2*1024*1024,
+    # activations read and written a = 2*(1024 + 1024); bfloat16: 2 bytes each
+    P, M = DATASHEET["h100-sxm"]
+    w, f, a = 2 * (1024 * 1024 + 1024), 4 * 1024 * 1024, 4 * 1024
+    b_star = P * 2 * w / (f * M - P * 2 * a)
+    assert data["crossover"]["symbol"] == "B" and data["crossover"]["value"]["value"] == f"{b_star.p}/{b_star.q}"
+    for batch, bound in ((math.floor(b_star), "memory"), (math.ceil(b_star), "compute")):
+        assert main([*base, "--batch", str(batch)]) == 0
+        total = [line for line in capsys.readouterr().out.splitlines() if line.startswith("total")]
+        assert total[0].split()[-1] == bound
+    assert main([*base, "--batch", "B", "--crossover"]) == 0
+    assert f"whole model: compute-bound from B = {b_star.p}/{b_star.q}" in capsys.readouterr().out
+    assert main([*base, "--crossover"]) == 2
+    assert "give it as a symbol, e.g. --batch B" in capsys.readouterr().err
+    assert main([*base, "--batch", "0"]) == 2
+    assert "--batch '0': give a positive integer" in capsys.readouterr().err
