@@ -51,7 +51,7 @@ class Hardware:
     key: str
     name: str
     bandwidth: sympy.Rational
-    peak: dict = field(default_factory=dict, compare=False)
+    peak: dict = field(default_factory=dict, hash=False)
     source: str = ""
 
     def peak_flops(self, dtype: str) -> sympy.Rational:
