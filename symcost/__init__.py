@@ -37,12 +37,15 @@ _EXPORTS = {
     **dict.fromkeys(["Sequential", "Residual", "Concat", "Repeat", "Model"], "networks.containers"),
     **dict.fromkeys(["Graph", "Node", "Dim", "Tied"], "networks.graph"),
     **dict.fromkeys(["Report", "Assumption", "UnusedParams"], "networks.report"),
+    **dict.fromkeys(["activation_bytes", "ActivationMemory"], "networks.activation_memory"),
     **dict.fromkeys(["ratio", "break_even", "Comparison", "comparison"], "analysis.compare"),
     **dict.fromkeys(["limit", "leading_term", "big_o", "elasticity"], "analysis.limits"),
     **dict.fromkeys(["Derivation", "derive"], "analysis.derivation"),
     **dict.fromkeys(["Sweep", "sweep"], "analysis.sweep"),
     **dict.fromkeys(["from_torch", "register_torch"], "frontends.pytorch"),
     **dict.fromkeys(["render"], "printing.jinja"),
+    **dict.fromkeys(["peer_view", "PeerView"], "printing.peer_views"),
+    **dict.fromkeys(["UnknownViewError", "ViewError"], "core.errors"),
 }
 #: Public subpackages reached as attributes: ``sc.zoo``, ``sc.symbols``.
 _MODULES = {"zoo": "frontends.zoo", "symbols": "core.symbols"}

@@ -41,6 +41,7 @@ from .core.symbols import known, symbol
 from .analysis.sweep import MAX_POINTS, check_points, sweep
 from .printing.text import report_table, table
 from .printing.json_view import quantity, report_view
+from .printing.peer_views import peer_view
 
 FORMATS = ("text", "markdown", "latex", "json")
 METRICS = ("params", "macs", "flops", "activations")
@@ -328,6 +329,11 @@ def report_command(args: argparse.Namespace) -> str:
     if args.traffic and args.format not in ("text", "json"):
         raise UsageError("--traffic shows in --format text or json; for markdown, use symcost roofline")
     report, _ = analyzed_report(args)
+    if args.view is not None:  # the tool's own text layout
+        if args.format != "text" or args.units or args.convention != "exact":
+            raise UsageError(f"--as {args.view} prints {args.view}'s own text layout and counts; "
+                             "leave out --format, --units and --convention")
+        return str(peer_view(report, args.view, dtype=args.dtype))
     if args.format == "json":
         return json.dumps(report_view(report, args.dtype, traffic=args.traffic), indent=2)
     if args.format == "text":
@@ -596,6 +602,8 @@ def build_parser() -> argparse.ArgumentParser:
     _analysis_options(report)
     report.add_argument("--format", choices=FORMATS, default="text")
     report.add_argument("--units", action="store_true", help="K/M/G units instead of exact numbers")
+    report.add_argument("--as", dest="view", metavar="TOOL",
+                        help="show the report as a seed tool prints it: torchstat or torchsummary (numbers only)")
     report.add_argument("--dtype", default="float32", help="dtype of param_bytes (float32, float16, ...)")
     report.add_argument("--traffic", action="store_true",
                         help="also the bytes each layer reads and writes, for --dtype (json: a bytes object per layer)")

@@ -75,7 +75,7 @@ INVALID = [
     (lambda: sc.Shape(3, 0, 4), sc.ShapeError, "Shape: entry 1 must be a positive integer, got 0"),
     (lambda: sc.get_convention("flops3"), sc.UnknownConventionError,
      "unknown convention 'flops3'; presets are exact, macs, torchvision, flops2, ptflops, ptflops-aten, fvcore, thop, "
-     "torchinfo, or pass a symcost.Convention"),
+     "torchinfo, torchstat, torchstat-madd, or pass a symcost.Convention"),
 ]
 
 

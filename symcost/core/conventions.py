@@ -133,6 +133,8 @@ class Convention:
 #: Layers whose activation-style count is one per output element under ptflops.
 _PTFLOPS_PER_OUTPUT = ("ReLU", "ReLU6", "LeakyReLU", "GELU", "SiLU", "Upsample")
 _POOLS = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d")
+#: The activations torchstat counts, 1 FLOP per element.
+_TORCHSTAT_ACTIVATIONS = ("ReLU", "ReLU6", "PReLU", "ELU", "LeakyReLU")
 
 PRESETS: dict[str, Convention] = {
     c.name: c
@@ -213,6 +215,27 @@ PRESETS: dict[str, Convention] = {
                 "BatchNorm2d": {"in": 2}, "BatchNorm2d[affine=False]": {},
                 "*@function": {}, "*@method": {}, "*@operator": {},
             },
+        ),
+        Convention(
+            "torchstat",
+            {"macs": 1, "bias": 1},
+            "torchstat 0.0.7 'Flops' column: conv/linear MACs + bias, BatchNorm 2 per element (1 without "
+            "affine), activations 1 per element, pools (adaptive ones too) 1 per input, upsampling and the "
+            "residual add 1 per output. Counted where torchstat counts 0 or drops a term: its Linear omits the "
+            "bias, AdaptiveAvgPool2d and functional adds count 0 (README, the seed tools' views)",
+            rules={
+                "BatchNorm2d": {"in": 2}, "BatchNorm2d[affine=False]": {"in": 1},
+                **{kind: {"in": 1} for kind in (*_TORCHSTAT_ACTIVATIONS, *_POOLS)},
+                "Upsample": {"out": 1}, "Add": {"out": 1},
+            },
+        ),
+        Convention(
+            "torchstat-madd",
+            {"mul": 1, "add": 1, "cmp": 1, "div": 1, "special": 1},
+            "torchstat 0.0.7 'MAdd' column: every multiply, add, comparison and division (exact), except "
+            "BatchNorm at 4 per element (subtract, divide, scale, shift). Counted where torchstat is wrong: "
+            "its Linear omits the bias add, AdaptiveAvgPool2d and functional adds count 0",
+            rules={"BatchNorm2d": {"in": 4}},
         ),
     )
 }

@@ -43,6 +43,13 @@ class Displayable:
         return latex_math(self)
 
 
+def peer_view(report: object, tool: str, **options: object) -> object:
+    """``report`` in a seed tool's layout (:func:`symcost.printing.peer_views.peer_view`), imported when called."""
+    from ..printing.peer_views import peer_view as view
+
+    return view(report, tool, **options)
+
+
 class Tabular:
     """Objects laid out as one table (a roofline): ``to_text``, ``to_markdown``, ``to_json`` and Jupyter's
     Markdown, through :mod:`symcost.printing.tables`, imported when called."""

@@ -119,3 +119,14 @@ def did_you_mean(given: str, valid: list[str]) -> str:
     by_key = {key(v): v for v in valid}
     close = difflib.get_close_matches(key(given), list(by_key), n=1, cutoff=0.6)
     return f"did you mean {by_key[close[0]]!r}? " if close else ""
+
+
+class UnknownViewError(KeyError, SymcostError):
+    """A peer tool's view that does not exist (``symcost report --as NAME``)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class ViewError(ValueError, SymcostError):
+    """A report a peer tool's view cannot show: symbols left, a batch, too many lines."""

@@ -12,7 +12,7 @@ from ..core.errors import InvalidArgumentError
 from ..core.receptive_field import ReceptiveField
 from ..core.shape import Shape
 from .floors import FLOOR_MODES, divisible_report
-from .report import Flow, Report, Row
+from .report import Flow, Report, Row, TensorRef
 
 
 class Network:
@@ -60,6 +60,6 @@ class Network:
 
     def report(self, shape: Shape, convention: Convention, model: str) -> Report:
         """The exact-floor report on ``shape`` (what ``analyze`` returns by default)."""
-        rows, out = self.walk(Flow(shape, ReceptiveField.of_input(shape)), self.root_prefix)
+        rows, out = self.walk(Flow(shape, ReceptiveField.of_input(shape), tensor=TensorRef()), self.root_prefix)
         return Report(model=model, input_shape=shape, convention=convention,
                       rows=tuple(rows), out_shape=out.shape, rf=out.rf, unused_params=tuple(self.unused_params))

@@ -25,7 +25,7 @@ from ..core.errors import ArgumentTypeError, InvalidArgumentError, ShapeError, S
 from ..layers.base import Layer
 from ..layers.elementwise import Add
 from .base import Network
-from .report import Flow, Row, qualified
+from .report import Flow, RepeatRef, Row, TensorRef, qualified
 from ..core.receptive_field import ReceptiveField, merge_branches, same_grid
 from ..core.shape import Shape
 
@@ -72,7 +72,8 @@ def _walk(child: object, flow: Flow, name: str) -> tuple[list[Row], Flow]:
             raise with_context(err, where) from None
         rf = flow.rf.through(cost.rf) if flow.rf is not None else None  # None: computed from no input
         row_rf = rf if rf is not None else ReceptiveField.identity(0)
-        return [Row(name, child.kind, cost, 1, row_rf)], Flow(cost.out_shape, rf, flow.index + 1)
+        return ([Row(name, child.kind, cost, 1, row_rf, inputs=(flow.tensor,))],
+                Flow(cost.out_shape, rf, flow.index + 1, TensorRef(flow.index)))
     raise ArgumentTypeError(f'"{name}": {type(child).__name__} is not a symcost layer or container')
 
 
@@ -164,7 +165,8 @@ class Residual(Network):
         check_same(f'residual "{junction}": body output', body.shape, short.shape, prefix="shortcut output ")
         rf = merge_branches(f'residual "{junction}"', [body.rf, short.rf])
         add = Add(name=self.join).cost(body.shape, short.shape)
-        return body_rows + short_rows + [Row(junction, "Add", add, 1, rf)], Flow(add.out_shape, rf, short.index + 1)
+        row = Row(junction, "Add", add, 1, rf, inputs=(body.tensor, short.tensor))
+        return body_rows + short_rows + [row], Flow(add.out_shape, rf, short.index + 1, TensorRef(short.index))
 
 
 @dataclass(frozen=True, init=False)
@@ -216,7 +218,8 @@ class Concat(Network):
         shape = Shape(sympy.Add(*(o.shape.C for o in outs)), *first.dims[1:])
         rf = merge_branches(f'concat "{junction}"', [o.rf for o in outs])
         cost = Cost("Concat", tuple(o.shape for o in outs), shape)
-        return rows + [Row(junction, "Concat", cost, 1, rf)], Flow(shape, rf, outs[-1].index + 1)
+        row = Row(junction, "Concat", cost, 1, rf, inputs=tuple(o.tensor for o in outs))
+        return rows + [row], Flow(shape, rf, outs[-1].index + 1, TensorRef(outs[-1].index))
 
 
 def _padded(junction: str, target: Shape, branch: Flow) -> Flow:
@@ -231,7 +234,7 @@ def _padded(junction: str, target: Shape, branch: Flow) -> Flow:
     rf = branch.rf
     padded_rf = ReceptiveField(rf.size, rf.stride, tuple(p + b * j for p, b, j in zip(rf.padding, before, rf.stride)),
                                rf.uneven)
-    return Flow(Shape(branch.shape.C, *target.dims[1:]), padded_rf, branch.index)
+    return Flow(Shape(branch.shape.C, *target.dims[1:]), padded_rf, branch.index)  # F.pad's copy: no row made it
 
 
 @dataclass(frozen=True)
@@ -260,7 +263,9 @@ class Repeat(Network):
                    "once")
         else:
             why = f"times={self.times} is symbolic"
-        block_rows, out = _walk(self.block, flow, qualified(prefix, "i"))
+        pass_name = qualified(prefix, "i")
+        entry = RepeatRef(flow.tensor, None, self.times, (flow.index, -1), True, pass_name)  # until `last` is known
+        block_rows, out = _walk(self.block, replace(flow, tensor=entry), pass_name)
         if out.shape != flow.shape:
             raise ShapeError(
                 f'repeat "{prefix or "(root)"}": {why}, so the block must keep its shape, '
@@ -270,8 +275,24 @@ class Repeat(Network):
             raise ShapeError(f'repeat "{prefix or "(root)"}": {why}, so the block must keep '
                              f"its effective stride, but it changes {flow.rf.stride} to {out.rf.stride}")
         rf = _repeated_field(flow.rf, out.rf, self.times)
-        rows = [replace(r, count=r.count * self.times, repeats=(self.times, *r.repeats)) for r in block_rows]
-        return rows, Flow(out.shape, rf, out.index)
+        span = (flow.index, out.index)
+        carried = RepeatRef(flow.tensor, out.tensor, self.times, span, True, pass_name)
+        if out.tensor == entry:  # the block hands its input on: every pass reads the first tensor
+            carried = flow.tensor
+        rows = [replace(r, count=r.count * self.times, repeats=(self.times, *r.repeats),
+                        inputs=tuple(_swapped(ref, entry, carried) for ref in r.inputs)) for r in block_rows]
+        last = _swapped(out.tensor, entry, carried)
+        exit = RepeatRef(flow.tensor, last, self.times, span, False, pass_name) if carried is not flow.tensor else last
+        return rows, Flow(out.shape, rf, out.index, exit)
+
+
+def _swapped(ref: object, old: RepeatRef, new: object) -> object:
+    """``ref`` with the placeholder ``old`` (a block's input while its walk runs) replaced by ``new``."""
+    if ref == old:
+        return new
+    if isinstance(ref, RepeatRef):
+        return replace(ref, first=_swapped(ref.first, old, new), last=_swapped(ref.last, old, new))
+    return ref
 
 
 def _repeated_field(before: ReceptiveField, once: ReceptiveField, times: sympy.Expr) -> ReceptiveField:

@@ -42,7 +42,7 @@ from ..core.counts import Params
 from ..core.errors import ArgumentTypeError, InvalidArgumentError, ShapeError, SymcostError, with_context
 from ..layers.base import Layer
 from .base import Network
-from .report import Flow, Row, qualified
+from .report import Flow, Row, TensorRef, qualified
 from ..core.receptive_field import ReceptiveField, merge_branches
 from ..core.shape import Shape
 
@@ -177,7 +177,8 @@ class Graph(Network):
                 node_rows = _untied(node_rows, node.tied, labels[node.tied.first])
             rows += node_rows
             more = node_rows[-1].cost.more_outputs if isinstance(op, Layer) else ()
-            flows[node.name] = (out, *(replace(out, shape=shape) for shape in more))
+            flows[node.name] = (out, *(replace(out, shape=shape, tensor=TensorRef(index, i))
+                                       for i, shape in enumerate(more, start=1)))
             labels[node.name] = name
             index = out.index
         return rows, replace(flows[self.output][0], index=index)
@@ -206,7 +207,7 @@ def _produced(op: Layer, name: str, index: int) -> tuple[list[Row], Flow]:
     except SymcostError as err:
         raise with_context(err, f'layer {index} "{name}" ({op.kind})') from None
     rf = ReceptiveField.identity(0)  # it sees no input: no field
-    return [Row(name, op.kind, cost, 1, rf)], Flow(cost.out_shape, None, index + 1)
+    return [Row(name, op.kind, cost, 1, rf)], Flow(cost.out_shape, None, index + 1, TensorRef(index))
 
 
 def _untied(rows: list[Row], tied: Tied, first: str) -> list[Row]:
@@ -278,7 +279,8 @@ def _joined(op: Layer, sources: list[str], inputs: list[Flow], name: str) -> tup
             err = ShapeError(f"{err}; if the inputs agree on your input sizes, analyze on those "
                              "(e.g. H = 16*h) or with floor='divisible'")
         raise _in_node(err, op, name, sources, inputs) from None
-    return [Row(name, op.kind, cost, 1, rf)], Flow(cost.out_shape, rf, inputs[0].index + 1)
+    row = Row(name, op.kind, cost, 1, rf, inputs=tuple(f.tensor for f in inputs))
+    return [row], Flow(cost.out_shape, rf, inputs[0].index + 1, TensorRef(inputs[0].index))
 
 
 def _in_node(err: SymcostError, op: object, name: str, sources: list[str], inputs: list[Flow]) -> SymcostError:

@@ -43,15 +43,51 @@ def qualified(prefix: str, name: str) -> str:
 
 
 @dataclass(frozen=True)
+class TensorRef:
+    """Which tensor a row reads: output ``output`` of the row at position ``row`` of the report
+    (``row=None``: the network's input). Activation memory follows these to count each storage once."""
+
+    row: int | None = None
+    output: int = 0
+
+    def map_exprs(self, fn) -> "TensorRef":
+        return self
+
+
+@dataclass(frozen=True)
+class RepeatRef:
+    """A tensor seen across a Repeat that runs its block ``times`` times (a symbol, or too many to unroll).
+
+    ``carried=True``: the block's input, which is ``first`` on the first pass and the block's own
+    output ``last`` (of the pass before) on the others. ``carried=False``: the block's output as the
+    rows after the Repeat see it, the ``last`` pass's only. ``span`` is the block's rows (positions).
+    """
+
+    first: object
+    last: object
+    times: sympy.Expr
+    span: tuple[int, int]
+    carried: bool
+    #: how the block's rows are named in one pass (``transformer.h.i``)
+    name: str = ""
+
+    def map_exprs(self, fn) -> "RepeatRef":
+        sub = lambda ref: ref.map_exprs(fn) if ref is not None else None
+        return RepeatRef(sub(self.first), sub(self.last), fn(self.times), self.span, self.carried, self.name)
+
+
+@dataclass(frozen=True)
 class Flow:
     """What flows between layers during a walk: a shape, its receptive field, rows so far.
 
     ``rf`` is None for a tensor computed from no input (a parameter used as an operand).
+    ``tensor`` says which row made it (a :class:`TensorRef` or :class:`RepeatRef`; None: no row did).
     """
 
     shape: Shape
     rf: ReceptiveField | None
     index: int = 0
+    tensor: object = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +111,8 @@ class Row:
     shared: str | None = None
     #: the ``times`` of every symbolic Repeat around this row (``count`` is their product)
     repeats: tuple[sympy.Expr, ...] = ()
+    #: which tensor each input is (:class:`TensorRef`, :class:`RepeatRef`, None where no row made it)
+    inputs: tuple = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         display_name(self.name, layer=f"layer of kind {self.kind}", argument="name")  # every printed row passes here
@@ -135,7 +173,8 @@ class Row:
 
     def map_exprs(self, fn) -> "Row":
         return Row(self.name, self.kind, self.cost.map_exprs(fn), fn(self.count), self.rf.map_exprs(fn),
-                   fn(self.batch), self.shared, tuple(fn(t) for t in self.repeats))
+                   fn(self.batch), self.shared, tuple(fn(t) for t in self.repeats),
+                   tuple(ref.map_exprs(fn) if ref is not None else None for ref in self.inputs))
 
 
 @dataclass(frozen=True)
@@ -308,6 +347,13 @@ class Report(Displayable):
         from .roofline import roofline
 
         return roofline(self, hardware, dtype, **options)
+
+    def view(self, tool: str, **options: object) -> object:
+        """The report as a seed tool prints it, ``"torchstat"`` or ``"torchsummary"`` (numbers only):
+        see :func:`symcost.printing.peer_views.peer_view`."""
+        from ..core.display_hook import peer_view
+
+        return peer_view(self, tool, **options)
 
     def batched(self, batch: object) -> "Report":
         """The same report for ``batch`` samples per pass (an int or a symbol): operations and
