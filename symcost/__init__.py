@@ -38,6 +38,8 @@ _EXPORTS = {
     **dict.fromkeys(["Graph", "Node", "Dim", "Tied"], "networks.graph"),
     **dict.fromkeys(["Report", "Assumption", "UnusedParams"], "networks.report"),
     **dict.fromkeys(["activation_bytes", "ActivationMemory"], "networks.activation_memory"),
+    **dict.fromkeys(["Training", "TrainingRow", "Memory"], "networks.training"),
+    **dict.fromkeys(["Backward", "backward"], "layers.backward"),
     **dict.fromkeys(["ratio", "break_even", "Comparison", "comparison"], "analysis.compare"),
     **dict.fromkeys(["limit", "leading_term", "big_o", "elasticity"], "analysis.limits"),
     **dict.fromkeys(["Derivation", "derive"], "analysis.derivation"),

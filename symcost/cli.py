@@ -343,6 +343,59 @@ def report_command(args: argparse.Namespace) -> str:
     return report.to_latex(units=args.units)
 
 
+def train_command(args: argparse.Namespace) -> str:
+    """One training step: the memory ledger and FLOPs (symcost.networks.training), batch ``B`` unless set."""
+    from .core.symbols import B
+    from .printing.training_view import training_json
+
+    model, label = load_model(args.model)
+    values = parse_settings(args.set)
+    try:
+        over = parse_groups([args.over], ranges=True) if args.over else []
+    except UsageError as err:  # parse_groups speaks of --set
+        raise UsageError(str(err).replace("--set", "--over", 1)) from None
+    if (args.plot is None) != (args.over is None):
+        raise UsageError("train: --plot PNG and --over NAME=START:STOP[:STEP] go together")
+    if args.plot is not None and not args.plot.lower().endswith(PLOT_SUFFIXES):
+        raise UsageError(f"--plot {args.plot!r}: write a {', '.join(PLOT_SUFFIXES)} file")
+    memory = _memory_bytes(args.memory) if args.memory is not None else None
+    shape = input_shape(args, model, symbolic=bool(SIZES & (set(values) | {n for g, _ in over for n in g})))
+    try:
+        report = model.analyze(shape, args.convention, floor=args.floor, batch=B)
+        check_settings({**values, **{n: 0 for g, _ in over for n in g}}, report_symbols(report), label)
+        step = report.training(args.precision, args.optimizer, args.recompute)
+        if over:
+            from .printing.memory_figure import memory_figure
+            import matplotlib.pyplot as plt
+
+            (names, points), = over
+            if len(names) != 1 or names[0] in values:
+                raise UsageError("--over: one NAME, not also given by --set")
+            plt.close(memory_figure(step, names[0], points, args.plot, fixed=values))
+        if values:
+            step = step.subs(values)
+    except SymcostError as err:
+        raise _from_file(err, label) from None
+    if args.format == "json":
+        return json.dumps(training_json(step, convention=args.convention, memory_bytes=memory), indent=2)
+    options = {"convention": args.convention, "units": args.units, "memory_bytes": memory}
+    if args.format == "markdown":
+        return step.to_markdown(**options)
+    if args.format == "latex":
+        return step.to_latex(**options)
+    from .printing.jinja import to_text
+
+    return to_text(step, **options)
+
+
+def _memory_bytes(text: str) -> sympy.Expr:
+    """``--memory 80*10**9``: a positive integer of bytes."""
+    value = parse(text, {})
+    if not (value.is_Integer and value > 0):
+        raise UsageError(f"--memory {text!r}: give a positive integer of bytes, e.g. 80*10**9")
+    return value
+
+
 def _from_file(err: SymcostError, label: str) -> SymcostError:
     """Analysis errors of a spec file lead with the file, as its loading errors do."""
     return err if str(err).startswith(f"{label}:") else with_context(err, label)
@@ -650,6 +703,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"refuse grids of more than N points (default {MAX_POINTS:,})")
     sweep_.add_argument("-o", "--output", metavar="FILE")
 
+    train = sub.add_parser("train", help="one training step: memory ledger and FLOPs (batch B)")
+    train.add_argument("model", metavar="MODEL_OR_FILE")
+    _analysis_options(train)
+    train.add_argument("--optimizer", default="adamw", help="sgd, sgd-momentum, adam, adamw, adam-8bit, adafactor")
+    train.add_argument("--precision", default="fp32", help="fp32, bf16-mixed or fp16-mixed")
+    train.add_argument("--recompute", default="none", help="activation recomputation: none, selective or full")
+    train.add_argument("--memory", metavar="BYTES", help="also the largest batch that fits BYTES, e.g. 80*10**9")
+    train.add_argument("--format", choices=FORMATS, default="text")
+    train.add_argument("--units", action="store_true", help="K/M/G units instead of exact numbers")
+    train.add_argument("--plot", metavar="PNG", help="stacked memory bars to PNG (needs matplotlib), with --over")
+    train.add_argument("--over", metavar="NAME=START:STOP[:STEP]", help="the size the bars run over: B or n_ctx")
+    train.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
     zoo_ = sub.add_parser("zoo", help="the built-in models")
     zoo_.add_argument("--format", choices=("text", "json"), default="text")
     zoo_.add_argument("--units", action="store_true")
@@ -662,7 +728,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = {"report": report_command, "roofline": roofline_command, "compare": compare_command, "sweep": sweep_command,
+COMMANDS = {"report": report_command, "roofline": roofline_command, "compare": compare_command,
+            "sweep": sweep_command, "train": train_command,
             "zoo": zoo_command, "layers": layers_command, "explain": explain_command}
 
 

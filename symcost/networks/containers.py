@@ -72,9 +72,15 @@ def _walk(child: object, flow: Flow, name: str) -> tuple[list[Row], Flow]:
             raise with_context(err, where) from None
         rf = flow.rf.through(cost.rf) if flow.rf is not None else None  # None: computed from no input
         row_rf = rf if rf is not None else ReceptiveField.identity(0)
-        return ([Row(name, child.kind, cost, 1, row_rf, inputs=(flow.tensor,))],
-                Flow(cost.out_shape, rf, flow.index + 1, TensorRef(flow.index)))
+        grad = flow.grad or trainable(cost)
+        return ([Row(name, child.kind, cost, 1, row_rf, inputs=(flow.tensor,), grad_in=(flow.grad,))],
+                Flow(cost.out_shape, rf, flow.index + 1, TensorRef(flow.index), grad))
     raise ArgumentTypeError(f'"{name}": {type(child).__name__} is not a symcost layer or container')
+
+
+def trainable(cost: Cost) -> bool:
+    """Whether a layer holds parameters (its output requires grad whatever its input)."""
+    return not (cost.params.weight == 0 and cost.params.bias == 0)
 
 
 def _located(err: SymcostError, source: str) -> SymcostError:
@@ -165,8 +171,10 @@ class Residual(Network):
         check_same(f'residual "{junction}": body output', body.shape, short.shape, prefix="shortcut output ")
         rf = merge_branches(f'residual "{junction}"', [body.rf, short.rf])
         add = Add(name=self.join).cost(body.shape, short.shape)
-        row = Row(junction, "Add", add, 1, rf, inputs=(body.tensor, short.tensor))
-        return body_rows + short_rows + [row], Flow(add.out_shape, rf, short.index + 1, TensorRef(short.index))
+        grads = (body.grad, short.grad)
+        row = Row(junction, "Add", add, 1, rf, inputs=(body.tensor, short.tensor), grad_in=grads)
+        return body_rows + short_rows + [row], Flow(add.out_shape, rf, short.index + 1, TensorRef(short.index),
+                                                    any(grads))
 
 
 @dataclass(frozen=True, init=False)
@@ -218,8 +226,9 @@ class Concat(Network):
         shape = Shape(sympy.Add(*(o.shape.C for o in outs)), *first.dims[1:])
         rf = merge_branches(f'concat "{junction}"', [o.rf for o in outs])
         cost = Cost("Concat", tuple(o.shape for o in outs), shape)
-        row = Row(junction, "Concat", cost, 1, rf, inputs=tuple(o.tensor for o in outs))
-        return rows + [row], Flow(shape, rf, outs[-1].index + 1, TensorRef(outs[-1].index))
+        grads = tuple(o.grad for o in outs)
+        row = Row(junction, "Concat", cost, 1, rf, inputs=tuple(o.tensor for o in outs), grad_in=grads)
+        return rows + [row], Flow(shape, rf, outs[-1].index + 1, TensorRef(outs[-1].index), any(grads))
 
 
 def _padded(junction: str, target: Shape, branch: Flow) -> Flow:
@@ -234,7 +243,8 @@ def _padded(junction: str, target: Shape, branch: Flow) -> Flow:
     rf = branch.rf
     padded_rf = ReceptiveField(rf.size, rf.stride, tuple(p + b * j for p, b, j in zip(rf.padding, before, rf.stride)),
                                rf.uneven)
-    return Flow(Shape(branch.shape.C, *target.dims[1:]), padded_rf, branch.index)  # F.pad's copy: no row made it
+    return Flow(Shape(branch.shape.C, *target.dims[1:]), padded_rf, branch.index,  # F.pad's copy: no row made it
+                grad=branch.grad)
 
 
 @dataclass(frozen=True)
@@ -266,6 +276,8 @@ class Repeat(Network):
         pass_name = qualified(prefix, "i")
         entry = RepeatRef(flow.tensor, None, self.times, (flow.index, -1), True, pass_name)  # until `last` is known
         block_rows, out = _walk(self.block, replace(flow, tensor=entry), pass_name)
+        if out.grad and not flow.grad:  # passes after the first read a tensor that requires grad: so counted
+            block_rows, out = _walk(self.block, replace(flow, tensor=entry, grad=True), pass_name)
         if out.shape != flow.shape:
             raise ShapeError(
                 f'repeat "{prefix or "(root)"}": {why}, so the block must keep its shape, '
@@ -283,7 +295,7 @@ class Repeat(Network):
                         inputs=tuple(_swapped(ref, entry, carried) for ref in r.inputs)) for r in block_rows]
         last = _swapped(out.tensor, entry, carried)
         exit = RepeatRef(flow.tensor, last, self.times, span, False, pass_name) if carried is not flow.tensor else last
-        return rows, Flow(out.shape, rf, out.index, exit)
+        return rows, Flow(out.shape, rf, out.index, exit, out.grad)
 
 
 def _swapped(ref: object, old: RepeatRef, new: object) -> object:

@@ -82,12 +82,15 @@ class Flow:
 
     ``rf`` is None for a tensor computed from no input (a parameter used as an operand).
     ``tensor`` says which row made it (a :class:`TensorRef` or :class:`RepeatRef`; None: no row did).
+    ``grad`` says whether the tensor requires grad: computed from a parameter (the network's
+    input and token ids do not; see :mod:`symcost.networks.training`).
     """
 
     shape: Shape
     rf: ReceptiveField | None
     index: int = 0
     tensor: object = None
+    grad: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,8 @@ class Row:
     repeats: tuple[sympy.Expr, ...] = ()
     #: which tensor each input is (:class:`TensorRef`, :class:`RepeatRef`, None where no row made it)
     inputs: tuple = field(default=(), compare=False, repr=False)
+    #: per input, whether it requires grad (backward computes its gradient); ``None``: unknown, taken as all
+    grad_in: tuple[bool, ...] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         display_name(self.name, layer=f"layer of kind {self.kind}", argument="name")  # every printed row passes here
@@ -174,7 +179,7 @@ class Row:
     def map_exprs(self, fn) -> "Row":
         return Row(self.name, self.kind, self.cost.map_exprs(fn), fn(self.count), self.rf.map_exprs(fn),
                    fn(self.batch), self.shared, tuple(fn(t) for t in self.repeats),
-                   tuple(ref.map_exprs(fn) if ref is not None else None for ref in self.inputs))
+                   tuple(ref.map_exprs(fn) if ref is not None else None for ref in self.inputs), self.grad_in)
 
 
 @dataclass(frozen=True)
@@ -316,6 +321,11 @@ class Report(Displayable):
             self.input_shape.subs(values, **by_name)
         except SymcostError as err:
             raise with_context(err, f"with {bound}: input {self.input_shape}") from None
+        if self.batch.free_symbols:  # a symbolic batch must stay a positive integer, as analyze requires
+            try:
+                positive_int(substitute(self.batch, values, **by_name), layer="analyze", argument="batch")
+            except SymcostError as err:
+                raise with_context(err, f"with {bound}") from None
         checked: set = set()
         for index, row in enumerate(self.rows):
             key = (row.cost.layer, row.cost.in_shapes, row.repeats)
@@ -347,6 +357,12 @@ class Report(Displayable):
         from .roofline import roofline
 
         return roofline(self, hardware, dtype, **options)
+
+    def training(self, dtype: str = "float32", optimizer: str = "adamw", recompute: str = "none") -> object:
+        """One training step: FLOPs and memory ledger (:mod:`symcost.networks.training`)."""
+        from .training import training
+
+        return training(self, dtype=dtype, optimizer=optimizer, recompute=recompute)
 
     def view(self, tool: str, **options: object) -> object:
         """The report as a seed tool prints it, ``"torchstat"`` or ``"torchsummary"`` (numbers only):

@@ -31,6 +31,7 @@ from ..core.errors import InvalidArgumentError
 from ..layers.base import Layer
 from .markup import LaTeX, tex, tex_shape, text_shape
 from ..networks.report import Report
+from ..networks.training import Training
 from .json_view import quantity
 
 #: A table with more rows than this becomes a ``longtable`` (breaks across pages).
@@ -338,6 +339,10 @@ def view_of(obj: object, **options: object) -> tuple[str, dict]:
     """
     if isinstance(obj, Report):
         return "table", table_view(obj, **options)  # type: ignore[arg-type]
+    if isinstance(obj, Training):
+        from .training_view import training_view
+
+        return "training", training_view(obj, **options)
     if isinstance(obj, Comparison):
         _no_more(options)
         return "comparison", comparison_view(obj)
