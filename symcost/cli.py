@@ -288,11 +288,12 @@ def _call_value(text: str, node: ast.AST) -> object:
 
 
 # -- commands -------------------------------------------------------------------
-def report_command(args: argparse.Namespace) -> str:
-    if (args.model is None) == (args.from_torch is None):
-        raise UsageError("report takes a MODEL_OR_FILE or --from-torch MODULE:FACTORY (one of them)")
+def analyzed_report(args: argparse.Namespace, command: str = "report") -> tuple[object, str]:
+    """The report ``args`` ask for (model or --from-torch, --input, --convention, --floor, --set), and its label."""
+    if (args.model is None) == (getattr(args, "from_torch", None) is None):
+        raise UsageError(f"{command} takes a MODEL_OR_FILE or --from-torch MODULE:FACTORY (one of them)")
     values = parse_settings(args.set)
-    if args.from_torch:
+    if getattr(args, "from_torch", None):
         model, label = load_torch_model(args.from_torch, args)
     else:
         arguments, values = zoo_settings(args.model, values)
@@ -308,15 +309,68 @@ def report_command(args: argparse.Namespace) -> str:
             report = report.subs(values)
     except SymcostError as err:
         raise _from_file(err, label) from None
+    return report, label
+
+
+def roofline_command(args: argparse.Namespace) -> str:
+    """The per-layer roofline table on a device (``--plot`` also draws it)."""
+    from .core.hardware import load_hardware
+    from .printing.tables import render
+
+    from .networks.roofline import crossover
+
+    batch = _batch(args.batch)
+    if args.crossover and not isinstance(batch, sympy.Symbol):
+        raise UsageError("--crossover solves for the batch: give it as a symbol, e.g. --batch B")
+    extra = load_hardware(args.hardware_file) if args.hardware_file else None
+    report, _ = analyzed_report(args, "roofline")
+    rf = report.batched(batch).roofline(args.hardware, args.dtype, convention=args.convention, extra=extra)
+    if args.plot:
+        from .printing.roofline_figure import plot_roofline
+
+        plot_roofline(rf, args.plot)
+    out = render(rf, args.format).rstrip("\n")  # write() ends the output with one newline
+    if not args.crossover:
+        return out
+    at = crossover(rf.total, batch)
+    if args.format == "json":
+        return json.dumps({**json.loads(out), "crossover": {"symbol": str(batch), "value": quantity(at)}}, indent=2)
+    if at == sympy.oo:
+        line = "whole model: memory-bound at every batch (no crossover)"
+    elif at.is_number and at <= 1:
+        line = f"whole model: compute-bound at every batch (the crossing, {batch} = {at}, is at most 1)"
+    else:
+        shown = f" (~{float(at):.4g})" if at.is_number else ""
+        line = f"whole model: compute-bound from {batch} = {at}{shown}"
+    from .printing.markup import escape_latex, escape_markdown
+
+    if args.format == "text":
+        return out + "\n" + line
+    return out + "\n\n" + (escape_markdown(line) if args.format == "markdown" else escape_latex(line) + r"\par")
+
+
+def _batch(text: str) -> object:
+    """``--batch``: a positive integer or a symbol name (``B``)."""
+    if text.isdigit() and len(text) <= 18 and int(text) > 0:
+        return int(text)
+    if text.isidentifier() and len(text) <= 32:
+        return symbol(text)
+    raise UsageError(f"--batch {text!r}: give a positive integer or a symbol name such as B")
+
+
+def report_command(args: argparse.Namespace) -> str:
+    if args.traffic and args.format not in ("text", "json"):
+        raise UsageError("--traffic shows in --format text or json; for markdown, use symcost roofline")
+    report, _ = analyzed_report(args)
     if args.view is not None:  # the tool's own text layout
         if args.format != "text" or args.units or args.convention != "exact":
             raise UsageError(f"--as {args.view} prints {args.view}'s own text layout and counts; "
                              "leave out --format, --units and --convention")
         return str(peer_view(report, args.view, dtype=args.dtype))
     if args.format == "json":
-        return json.dumps(report_view(report, args.dtype), indent=2)
+        return json.dumps(report_view(report, args.dtype, traffic=args.traffic), indent=2)
     if args.format == "text":
-        return report_table(report_view(report, args.dtype), units=args.units)
+        return report_table(report_view(report, args.dtype, traffic=args.traffic), units=args.units)
     if args.format == "markdown":
         return report.to_markdown(units=args.units)
     return report.to_latex(units=args.units)
@@ -639,7 +693,29 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--as", dest="view", metavar="TOOL",
                         help="show the report as a seed tool prints it: torchstat or torchsummary (numbers only)")
     report.add_argument("--dtype", default="float32", help="dtype of param_bytes (float32, float16, ...)")
+    report.add_argument("--traffic", action="store_true",
+                        help="also the bytes each layer reads and writes, for --dtype (json: a bytes object per layer)")
     report.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    roof = sub.add_parser("roofline", help="per-layer arithmetic intensity and time bound on a device")
+    roof.add_argument("model", metavar="MODEL_OR_FILE", nargs="?",
+                      help="a zoo name (symcost zoo) or a .yaml/.json spec")
+    roof.add_argument("--from-torch", metavar="MODULE:FACTORY",
+                      help="import MODULE (this runs its code) and convert the torch.nn.Module FACTORY() returns")
+    _analysis_options(roof)
+    roof.set_defaults(convention="flops2")
+    roof.add_argument("--hardware", required=True,
+                      help="a preset (h100-sxm, a100-80gb, ...) or an entry of --hardware-file")
+    roof.add_argument("--hardware-file", metavar="YAML",
+                      help="your own hardware entries (layout: symcost/core/data/hardware.yaml)")
+    roof.add_argument("--dtype", default="bfloat16", help="element type of weights and activations (default bfloat16)")
+    roof.add_argument("--format", choices=("text", "markdown", "latex", "json"), default="text")
+    roof.add_argument("--batch", default="1", metavar="N",
+                      help="samples per pass: an integer or a symbol such as B (weights are read once per pass)")
+    roof.add_argument("--crossover", action="store_true",
+                      help="also solve for the batch at which the whole model turns compute-bound (--batch B)")
+    roof.add_argument("--plot", metavar="PNG", help="also draw the roofline to PNG (needs matplotlib)")
+    roof.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
     compare = sub.add_parser("compare", help="the ratio of two layers' or two models' costs")
     compare.add_argument("a", metavar="A", help="a layer such as 'conv2d(C_out, K, padding=same)', a zoo name or a spec")
@@ -687,7 +763,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = {"report": report_command, "compare": compare_command, "sweep": sweep_command, "train": train_command,
+COMMANDS = {"report": report_command, "roofline": roofline_command, "compare": compare_command,
+            "sweep": sweep_command, "train": train_command,
             "zoo": zoo_command, "layers": layers_command, "explain": explain_command}
 
 
