@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sympy
 
-from .numbers import exact_value
+from .numbers import exact_value, formula
 from ..networks.report import Report, Row
 from ..core.receptive_field import ReceptiveField
 from .markup import tex
@@ -27,7 +27,7 @@ from .markup import tex
 def quantity(expr: object) -> dict:
     """One ``Q``: the formula as SymPy prints it, its LaTeX, and its exact value if it has one."""
     expr = sympy.Integer(expr) if isinstance(expr, int) else expr
-    return {"expr": str(expr), "latex": str(tex(expr)), "value": exact_value(expr)}
+    return {"expr": formula(expr), "latex": str(tex(expr)), "value": exact_value(expr)}
 
 
 def rf_view(rf: ReceptiveField) -> dict:
