@@ -277,7 +277,7 @@ def report_command(args: argparse.Namespace) -> str:
     if args.format == "json":
         return json.dumps(report_view(report, args.dtype), indent=2)
     if args.format == "text":
-        return report_table(report_view(report, args.dtype), units=args.units)
+        return report_table(report_view(report, args.dtype, named=not args.expand), units=args.units)
     if args.format == "markdown":
         return report.to_markdown(units=args.units)
     return report.to_latex(units=args.units)
@@ -542,6 +542,8 @@ def build_parser() -> argparse.ArgumentParser:
     _analysis_options(report)
     report.add_argument("--format", choices=FORMATS, default="text")
     report.add_argument("--units", action="store_true", help="K/M/G units instead of exact numbers")
+    report.add_argument("--expand", action="store_true",
+                        help="write every size in full instead of naming it (H_1 = ceil(H/2), listed under the table)")
     report.add_argument("--dtype", default="float32", help="dtype of param_bytes (float32, float16, ...)")
     report.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 

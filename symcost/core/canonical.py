@@ -80,34 +80,145 @@ def _ceil_form(expr: sympy.Add) -> sympy.Expr:
     return other if len(text(other, raw=True)) < len(text(expr, raw=True)) else expr
 
 
-def _canonical(expr: sympy.Basic) -> sympy.Basic:
+def _canonical(expr: sympy.Basic, ceil: bool) -> sympy.Basic:
     if not isinstance(expr, sympy.Basic) or expr.is_Atom:
         return expr
-    args = [_canonical(a) for a in expr.args]
+    args = [_canonical(a, ceil) for a in expr.args]
     if isinstance(expr, (sympy.floor, sympy.ceiling)):
         return _collapse(type(expr), args[0])
-    rebuilt = expr.func(*args) if args != list(expr.args) else expr
-    if isinstance(rebuilt, sympy.Add):
+    if args == list(expr.args):
+        rebuilt = expr
+    elif isinstance(expr, (sympy.Add, sympy.Mul, sympy.Pow)):
+        rebuilt = expr.func(*args)
+    else:  # Max, Min, Piecewise...: no re-evaluation (Max compares every pair of its arguments)
+        try:
+            rebuilt = expr.func(*args, evaluate=False)
+        except TypeError:
+            rebuilt = expr.func(*args)
+    if ceil and isinstance(rebuilt, sympy.Add):
         return _ceil_form(rebuilt)
     return rebuilt
 
 
 @functools.lru_cache(maxsize=4096)
-def _cached(expr: sympy.Basic) -> sympy.Basic:
-    return _canonical(expr)
+def _cached(expr: sympy.Basic, ceil: bool) -> sympy.Basic:
+    return _canonical(expr, ceil)
 
 
-def canonical(expr: object) -> object:
-    """The canonical form of ``expr`` (the same value; see the module docstring). Non-SymPy values pass through."""
+def canonical(expr: object, *, ceil: bool = True) -> object:
+    """The canonical form of ``expr`` (the same value; see the module docstring). Non-SymPy values pass through.
+
+    ``ceil=False`` only collapses nested floors (no ``ceil`` rewriting).
+    """
     if not isinstance(expr, sympy.Basic) or expr.is_Atom or not expr.has(sympy.floor, sympy.ceiling):
         return expr
-    if sympy.count_ops(expr) > MAX_OPS:
+    if _size(expr) > MAX_OPS:
         return expr
-    return _cached(expr)
+    return _cached(expr, ceil)
+
+
+#: A size whose canonical text is longer than this gets a name (``H_1``) even without a floor in it.
+NAMED_LENGTH = 12
+
+
+def _rounded_atoms(expr: sympy.Expr) -> list[sympy.Expr]:
+    return sorted({a for a in sympy.preorder_traversal(expr) if isinstance(a, (sympy.floor, sympy.ceiling))},
+                  key=sympy.default_sort_key)
+
+
+class SizeNames:
+    """Names for the intermediate sizes of a network: ``H_1 = ceil(H/2)``, ``H_2 = ceil(H/4)``, ...
+
+    Each distinct size (a dimension of the ``shapes`` that holds a floor or a
+    ceiling, or prints longer than :data:`NAMED_LENGTH`) is named after the
+    one symbol it depends on (``H_k``, ``W_k``; ``N_k`` when it depends on
+    several), numbered in the order the sizes first appear; names already in
+    ``taken`` are skipped. Calling the object on an expression writes it in
+    the names, by the rule of :func:`collected`::
+
+        >>> from symcost.symbols import H
+        >>> import sympy
+        >>> names = SizeNames([(64, sympy.floor((H - 1) / 2) + 1)])
+        >>> [(str(n), text(d)) for n, d in names.legend]
+        [('H_1', 'ceil(H/2)')]
+        >>> names(9408 * (sympy.floor(H / 2 - sympy.Rational(1, 2)) + 1) ** 2 + 1)
+        9408*H_1**2 + 1
+    """
+
+    def __init__(self, shapes: object, taken: object = ()) -> None:
+        self.legend: list[tuple[sympy.Symbol, sympy.Expr]] = []
+        self._by_dim: dict[sympy.Expr, sympy.Symbol] = {}
+        self._atoms: dict[sympy.Expr, sympy.Expr] = {}
+        taken = {str(t) for t in taken}
+        counters: dict[str, int] = {}
+        for shape in shapes:  # type: ignore[attr-defined]
+            for dim in shape:
+                self._name(sympy.sympify(dim) if isinstance(dim, int) else dim, taken, counters)
+
+    def _name(self, dim: sympy.Expr, taken: set[str], counters: dict[str, int]) -> None:
+        if not isinstance(dim, sympy.Expr) or not dim.free_symbols:
+            return
+        shown = canonical(dim)
+        if shown in self._by_dim or shown.is_Symbol:
+            return
+        if shown.has(sympy.floor, sympy.ceiling):
+            collapsed = canonical(dim, ceil=False)
+            const, rest = collapsed.as_coeff_Add()
+            if not (isinstance(rest, (sympy.floor, sympy.ceiling)) and const.is_Integer):
+                for atom in _rounded_atoms(collapsed):  # 2*floor(H/16): name the floor inside
+                    if atom not in self._atoms:
+                        self._name(atom, taken, counters)
+                return
+            if rest in self._atoms:
+                return
+        elif len(text(shown, raw=True)) <= NAMED_LENGTH:
+            return
+        free = sorted(dim.free_symbols, key=str)
+        base = free[0].name if len(free) == 1 else "N"
+        while True:
+            counters[base] = counters.get(base, 0) + 1
+            name = f"{base}_{counters[base]}"
+            if name not in taken:
+                break
+        symbol = sympy.Symbol(name, positive=True, integer=True)
+        self._by_dim[shown] = symbol
+        self.legend.append((symbol, shown))
+        # every form the size takes inside a quantity: floor(z) + c, its collapsed form, its ceiling form
+        for form in {dim, canonical(dim, ceil=False), shown}:
+            const, rest = form.as_coeff_Add()
+            if isinstance(rest, (sympy.floor, sympy.ceiling)) and const.is_Integer:
+                self._atoms.setdefault(rest, symbol - const)
+
+    def __call__(self, expr: object) -> object:
+        if not isinstance(expr, sympy.Basic) or expr.is_Atom:
+            return expr
+        if expr.has(sympy.floor, sympy.ceiling):
+            for form in (canonical(expr, ceil=False), canonical(expr)):
+                form = form.xreplace(self._atoms)
+                if not form.has(sympy.floor, sympy.ceiling):
+                    break
+            expr = form
+        named = expr.xreplace(self._by_dim) if self._by_dim else expr
+        return collected(named)
+
+    @property
+    def symbols(self) -> list[sympy.Symbol]:
+        return [s for s, _ in self.legend]
+
+
+def _size(expr: sympy.Basic, limit: int = MAX_OPS) -> int:
+    """How many nodes ``expr`` has, counting no further than ``limit`` (cheap, unlike ``count_ops``)."""
+    count = 0
+    for _ in sympy.preorder_traversal(expr):
+        count += 1
+        if count > limit:
+            break
+    return count
 
 
 def collected(expr: object, sizes: dict | None = None) -> object:
-    """A total by the one rule: expanded into a term per product of sizes (``3244*H*W + 640``).
+    """A total by the one rule: expanded into a term per product of sizes (``3244*H*W + 640``),
+    unless the expanded form prints longer than the one it had (a product of long sums stays a product).
 
     Each floor or ceiling, with the constant added to it, counts as one factor
     (``sizes`` maps such sub-expressions to stand-ins); nothing inside a size is expanded.
@@ -124,10 +235,12 @@ def collected(expr: object, sizes: dict | None = None) -> object:
         elif isinstance(node, (sympy.floor, sympy.ceiling)) and node not in sizes:
             sizes[node] = sympy.Dummy()
     stand_ins = {k: v for k, v in sizes.items() if isinstance(v, sympy.Dummy)}
-    if sympy.count_ops(expr) > MAX_OPS:
+    if _size(expr) > MAX_OPS // 10:
         return expr
-    flat = sympy.expand(expr.xreplace(stand_ins))
-    return flat.xreplace({v: k for k, v in stand_ins.items()})
+    flat = sympy.expand(expr.xreplace(stand_ins)).xreplace({v: k for k, v in stand_ins.items()})
+    if flat == expr or len(text(flat, raw=True)) <= len(text(expr, raw=True)):
+        return flat
+    return expr
 
 
 class OrderedTerms:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from .numbers import formula, number
 
-COLUMNS = ("Layer", "Kind", "Output shape", "Params", "MACs", "FLOPs", "Activations", "Receptive field")
+COLUMNS = ("Layer", "Kind", "Output shape", "Params", "MACs", "FLOPs", "Activations", "RF size")
 #: Columns aligned right (numbers).
 NUMERIC = {"Params", "MACs", "FLOPs", "Activations"}
 
@@ -71,16 +71,65 @@ def table(header: tuple[str, ...], rows: list[list[str]], right: set[str] = froz
     return [line(list(header)), *[line(r) for r in rows]]
 
 
+#: Longest line of a text report; a longer total or legend wraps onto indented lines.
+LINE_WIDTH = 160
+_LABEL = 19
+
+
+def labelled(label: str, value: str, width: int = LINE_WIDTH) -> list[str]:
+    """``label`` padded to the value column, then ``value``, wrapped at `` + `` and ``, `` to ``width``.
+
+        >>> labelled("MACs", "1 + 2 + 3", width=24)
+        ['MACs               1 + 2', '                   + 3']
+    """
+    pieces = [p.strip() for p in value.replace(" + ", " \0+ ").replace(", ", ",\0").split("\0")]
+    pieces = [chunk for piece in pieces for chunk in _chunks(piece, width - _LABEL)]
+    lines, current = [], label.ljust(_LABEL) + pieces[0]
+    for piece in pieces[1:]:
+        if len(current) + 1 + len(piece) > width:
+            lines.append(current)
+            current = " " * _LABEL + piece
+        else:
+            current += " " + piece
+    return [*lines, current]
+
+
+def _chunks(piece: str, width: int) -> list[str]:
+    """A piece longer than ``width`` cut after its ``*`` or ``(`` (a product of long sums), else anywhere."""
+    chunks = []
+    while len(piece) > width:
+        cut = max(piece.rfind("*", 0, width), piece.rfind("(", 0, width), piece.rfind(" ", 0, width))
+        cut = cut + 1 if cut > 0 else width
+        chunks.append(piece[:cut].rstrip())
+        piece = piece[cut:].lstrip()
+    return [*chunks, piece]
+
+
+#: A table cell longer than this is moved under the table as a numbered note (``[1]`` in the cell).
+CELL_WIDTH = 40
+
+
+def _noted(cell: str, what: str, notes: list[tuple[str, str]]) -> str:
+    if len(cell) <= CELL_WIDTH:
+        return cell
+    notes.append((what, cell))
+    return f"[{len(notes)}]"
+
+
 def report_table(view: dict, units: bool = False) -> str:
-    """The whole report: a row per leaf layer, then the totals.
+    """The whole report: a row per leaf layer, then the totals, then (when sizes are named) where they come from.
 
     A layer whose tensors an earlier one counted has its params marked ``*``
     and named below; tensors no layer uses are listed after the totals.
+    Totals and the legend wrap at :data:`LINE_WIDTH` characters.
     """
-    rows = [[layer["name"], layer["kind"], shape_cell(layer["out_shape"]),
-             shown(layer["params"], units) + ("*" if layer.get("shared") else ""),
-             *(shown(layer[k], units) for k in ("macs", "flops", "activations")),
-             rf_cell(layer["rf"])] for layer in view["layers"]]
+    notes: list[tuple[str, str]] = []
+    rows = [[layer["name"], layer["kind"], _noted(shape_cell(layer["out_shape"]), f"{layer['name']} output", notes),
+             _noted(shown(layer["params"], units), f"{layer['name']} params", notes)
+             + ("*" if layer.get("shared") else ""),
+             *(_noted(shown(layer[k], units), f"{layer['name']} {title}", notes)
+               for k, title in (("macs", "MACs"), ("flops", "FLOPs"), ("activations", "activations"))),
+             _noted(_axes(layer["rf"], "size"), f"{layer['name']} RF size", notes)] for layer in view["layers"]]
     header, *body = table(COLUMNS, rows, NUMERIC)
     rule = "=" * max(len(line) for line in [header, *body])
     total = view["total"]
@@ -88,13 +137,17 @@ def report_table(view: dict, units: bool = False) -> str:
     lines = [
         f"{view['model']}: input {shape_cell(view['input'])}, convention {view['convention']}, floor {view['floor']}",
         rule, header, "-" * len(rule), *body, rule,
-        f"Params             {shown(total['params'], units)}   ({shown(bytes_, units)} bytes as {total['dtype']})",
-        f"MACs               {shown(total['macs'], units)}",
-        f"FLOPs ({view['convention']})".ljust(19) + shown(total["flops"], units),
-        f"Activations        {shown(total['activations'], units)}   "
-        f"(peak {shown(total['peak_activations'], units)} elements)",
-        "Receptive field    " + rf_cell(total["rf"], ", ", ("size", "stride", "padding")),
+        *labelled("Params", f"{shown(total['params'], units)}   ({shown(bytes_, units)} bytes as {total['dtype']})"),
+        *labelled("MACs", shown(total["macs"], units)),
+        *labelled(f"FLOPs ({view['convention']})", shown(total["flops"], units)),
+        *labelled("Activations", f"{shown(total['activations'], units)}   "
+                  f"(peak {shown(total['peak_activations'], units)} elements)"),
+        *labelled("Receptive field", rf_cell(total["rf"], ", ", ("size", "stride", "padding"))),
     ]
+    for i, (what, cell) in enumerate(notes, 1):
+        lines += labelled(f"[{i}]", f"{what} = {cell}")
+    if view.get("sizes"):
+        lines += labelled("Where", ", ".join(f"{s['name']} = {s['size']['expr']}" for s in view["sizes"]))
     lines += [f"Assumes integer    {formula_text(a['integer'])}: {a['reason']}" for a in view["assumptions"]]
     lines += [f"* Shared           {layer['name']}: tensors counted at {layer['shared']}"
               for layer in view["layers"] if layer.get("shared")]
