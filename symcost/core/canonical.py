@@ -149,6 +149,7 @@ class SizeNames:
         self.legend: list[tuple[sympy.Symbol, sympy.Expr]] = []
         self._by_dim: dict[sympy.Expr, sympy.Symbol] = {}
         self._atoms: dict[sympy.Expr, sympy.Expr] = {}
+        self._inverse: dict[int, dict[sympy.Symbol, sympy.Expr]] = {}
         taken = {str(t) for t in taken}
         counters: dict[str, int] = {}
         for shape in shapes:  # type: ignore[attr-defined]
@@ -171,8 +172,9 @@ class SizeNames:
                 return
             if rest in self._atoms:
                 return
-        elif len(text(shown, raw=True)) <= NAMED_LENGTH:
-            return
+        elif len(shown.free_symbols) != 1 or not sympy.Poly(shown, *shown.free_symbols).is_linear:
+            if len(text(shown, raw=True)) <= NAMED_LENGTH:
+                return
         free = sorted(dim.free_symbols, key=str)
         base = free[0].name if len(free) == 1 else "N"
         while True:
@@ -183,6 +185,10 @@ class SizeNames:
         symbol = sympy.Symbol(name, positive=True, integer=True)
         self._by_dim[shown] = symbol
         self.legend.append((symbol, shown))
+        if not shown.has(sympy.floor, sympy.ceiling) and len(free) == 1:  # H/4 - 1: H = 4*(H_1 + 1)
+            solved = sympy.solve(sympy.Eq(shown, symbol), free[0])
+            if len(solved) == 1:
+                self._inverse.setdefault(counters[base], {})[free[0]] = solved[0]
         # every form the size takes inside a quantity: floor(z) + c, its collapsed form, its ceiling form
         for form in {dim, canonical(dim, ceil=False), shown}:
             const, rest = form.as_coeff_Add()
@@ -198,8 +204,16 @@ class SizeNames:
                 if not form.has(sympy.floor, sympy.ceiling):
                     break
             expr = form
-        named = expr.xreplace(self._by_dim) if self._by_dim else expr
-        return collected(named)
+        named = collected(expr.xreplace(self._by_dim) if self._by_dim else expr)
+        # a polynomial in H, W (floor="divisible"): written in the sizes of one stage where that is shorter
+        best, length = named, len(text(named, raw=True))
+        for inverse in self._inverse.values():
+            if named.free_symbols & set(inverse) and _size(named) < 400:
+                other = sympy.expand(named.xreplace(inverse))
+                other = sympy.factor_terms(other) if isinstance(other, sympy.Add) else other
+                if len(text(other, raw=True)) < length:
+                    best, length = other, len(text(other, raw=True))
+        return best
 
     @property
     def symbols(self) -> list[sympy.Symbol]:
