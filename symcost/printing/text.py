@@ -109,8 +109,8 @@ def _chunks(piece: str, width: int) -> list[str]:
 CELL_WIDTH = 40
 
 
-def _noted(cell: str, what: str, notes: list[tuple[str, str]]) -> str:
-    if len(cell) <= CELL_WIDTH:
+def _noted(cell: str, what: str, notes: list[tuple[str, str]], width: int = CELL_WIDTH) -> str:
+    if len(cell) <= width:
         return cell
     notes.append((what, cell))
     return f"[{len(notes)}]"
@@ -123,14 +123,19 @@ def report_table(view: dict, units: bool = False) -> str:
     and named below; tensors no layer uses are listed after the totals.
     Totals and the legend wrap at :data:`LINE_WIDTH` characters.
     """
-    notes: list[tuple[str, str]] = []
-    rows = [[layer["name"], layer["kind"], _noted(shape_cell(layer["out_shape"]), f"{layer['name']} output", notes),
-             _noted(shown(layer["params"], units), f"{layer['name']} params", notes)
-             + ("*" if layer.get("shared") else ""),
-             *(_noted(shown(layer[k], units), f"{layer['name']} {title}", notes)
-               for k, title in (("macs", "MACs"), ("flops", "FLOPs"), ("activations", "activations"))),
-             _noted(_axes(layer["rf"], "size"), f"{layer['name']} RF size", notes)] for layer in view["layers"]]
-    header, *body = table(COLUMNS, rows, NUMERIC)
+    for cell_width in range(CELL_WIDTH, 7, -8):  # narrower cells until the table fits the line
+        notes: list[tuple[str, str]] = []
+        rows = [[layer["name"], layer["kind"],
+                 _noted(shape_cell(layer["out_shape"]), f"{layer['name']} output", notes, cell_width),
+                 _noted(shown(layer["params"], units), f"{layer['name']} params", notes, cell_width)
+                 + ("*" if layer.get("shared") else ""),
+                 *(_noted(shown(layer[k], units), f"{layer['name']} {title}", notes, cell_width)
+                   for k, title in (("macs", "MACs"), ("flops", "FLOPs"), ("activations", "activations"))),
+                 _noted(_axes(layer["rf"], "size"), f"{layer['name']} RF size", notes, cell_width)]
+                for layer in view["layers"]]
+        header, *body = table(COLUMNS, rows, NUMERIC)
+        if max(len(line) for line in [header, *body]) <= LINE_WIDTH:
+            break
     rule = "=" * max(len(line) for line in [header, *body])
     total = view["total"]
     bytes_ = total["param_bytes"]
