@@ -46,7 +46,8 @@ def sizes_view(names: SizeNames | None) -> list[dict]:
     """The "where" legend: each named size and what it stands for."""
     if names is None:
         return []
-    return [{"name": str(sym), "latex": str(tex(sym)), "size": quantity(size)} for sym, size in names.legend]
+    return [{"name": str(sym), "latex": str(tex(sym)), "size": quantity(size), "fold_latex": str(tex(size, fold=True))}
+            for sym, size in names.legend]
 
 
 def dims(shape: object, names: SizeNames | None = None) -> list[str]:

@@ -26,7 +26,7 @@ import re
 import sympy
 from sympy.printing.latex import LatexPrinter
 
-from ..core.canonical import ORDER, OrderedTerms, canonical, fraction_of
+from ..core.canonical import ORDER, OrderedTerms, canonical, fraction_of, text
 from ..core.symbols import LATEX_NAMES
 
 
@@ -179,4 +179,4 @@ def text_shape(dims: object) -> str:
     >>> text_shape((64, H + 2, 224))
     '64×(H + 2)×224'
     """
-    return "×".join(f"({d})" if isinstance(d, sympy.Add) else str(d) for d in dims)  # type: ignore[attr-defined]
+    return "×".join(f"({text(d)})" if isinstance(d, sympy.Add) else text(d) for d in dims)  # type: ignore[attr-defined]
