@@ -13,6 +13,7 @@ Errors are one line on stderr and exit status 2; no traceback.
 from __future__ import annotations
 
 import argparse
+import re
 import ast
 import csv
 import io
@@ -278,9 +279,23 @@ def report_command(args: argparse.Namespace) -> str:
         return json.dumps(report_view(report, args.dtype), indent=2)
     if args.format == "text":
         return report_table(report_view(report, args.dtype, named=not args.expand), units=args.units)
+    options = {"units": args.units, "expand": args.expand, "fields": args.columns, "group_by": args.group_by}
+    if args.metric is not None:
+        options["metric"] = args.metric
     if args.format == "markdown":
-        return report.to_markdown(units=args.units)
-    return report.to_latex(units=args.units)
+        return report.to_markdown(**options)
+    _check_label(args.label)
+    return report.to_latex(standalone=args.standalone, caption=args.caption, label=args.label, **options)
+
+
+#: What a LaTeX label may hold: it goes into \label{...} and \ref{...} as is.
+_LABEL = re.compile(r"[A-Za-z0-9:._/+-]{1,100}\Z")
+
+
+def _check_label(label: str | None) -> None:
+    if label is not None and not _LABEL.match(label):
+        raise UsageError(f"--label {label[:40]!r}: a label may hold only letters, digits and : . _ / + - "
+                         "(1 to 100 characters), e.g. tab:resnet50")
 
 
 def _from_file(err: SymcostError, label: str) -> SymcostError:
@@ -542,6 +557,14 @@ def build_parser() -> argparse.ArgumentParser:
     _analysis_options(report)
     report.add_argument("--format", choices=FORMATS, default="text")
     report.add_argument("--units", action="store_true", help="K/M/G units instead of exact numbers")
+    report.add_argument("--columns", metavar="LIST", help="columns of a LaTeX table, e.g. params,macs,rf "
+                        "(of type, output, params, macs, flops, rf)")
+    report.add_argument("--metric", choices=("macs", "flops"), help="the operations column of a LaTeX/Markdown table")
+    report.add_argument("--group-by", choices=("layer", "stage"), default="layer",
+                        help="stage: one row per container with its subtotals")
+    report.add_argument("--standalone", action="store_true", help="LaTeX: a whole document that compiles alone")
+    report.add_argument("--caption", help="LaTeX: the table's caption (escaped)")
+    report.add_argument("--label", help="LaTeX: the table's \\label, e.g. tab:resnet50")
     report.add_argument("--expand", action="store_true",
                         help="write every size in full instead of naming it (H_1 = ceil(H/2), listed under the table)")
     report.add_argument("--dtype", default="float32", help="dtype of param_bytes (float32, float16, ...)")

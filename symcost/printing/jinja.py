@@ -346,7 +346,13 @@ def to_html(obj: object, **options: object) -> str:
 
 
 def to_text(obj: object, **options: object) -> str:
-    """``obj`` as plain text (a report's aligned table)."""
+    """``obj`` as plain text (a report's aligned table, the one layout of :mod:`symcost.printing.text`)."""
+    from ..networks.report import Report
+    from .json_view import report_view
+    from .text import report_table
+
+    if isinstance(obj, Report):
+        return report_table(report_view(obj, named=not options.pop("expand", False)), **options) + "\n"
     family, view = _view(obj, options)
     return builtin(f"{family}.txt", view)
 

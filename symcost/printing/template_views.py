@@ -429,7 +429,6 @@ def _table_view(report: Report, *, columns: str | None = None, metric: str = "fl
         "longtable": rows > LONG_TABLE_ROWS if longtable is None else bool(longtable),
         "caption": caption,
         "label": label,
-        "text": _text_table(groups, TABLE_METRICS[metric]),
         "width": _table_width(groups, columns, params_columns, ops_columns),
     }
 
@@ -457,25 +456,6 @@ def _values_view(report: Report, values: dict) -> list[dict]:
         sym = known.get(key, sympy.Symbol(key)) if isinstance(key, str) else key
         shown.append({"symbol": tex(sym), "name": str(sym), "value": tex(value), "text": str(value)})
     return shown
-
-
-def _text_table(groups: list[dict], metric: str) -> dict:
-    """Rows of plain text, with column widths, for the ``text/plain`` display."""
-    header = ["layer", "kind", "output", "params", metric, "RF"]
-    rows = []
-    for g in groups:
-        if g["name"]:
-            rows.append([g["name"], "", "", _text(g["params"]), _text(g["ops"]), ""])
-        for r in g["rows"]:
-            name = ("  " if g["name"] else "") + r["name"] + (f" (x{r['count_text']})" if r["count_text"] else "")
-            rows.append([name, r["kind"], r["out_shape"]["text"], _text(r["params"]),
-                         _text(r["ops"]), r["rf"]["text"]])
-    widths = [max(len(line[i]) for line in [header, *rows]) for i in range(len(header))]
-    return {"header": header, "rows": rows, "widths": widths, "right": [False, False, False, True, True, True]}
-
-
-def _text(cell: dict) -> str:
-    return cell["text"] if cell["text"] is not None else cell["expr"]
 
 
 # -- comparisons --------------------------------------------------------------
