@@ -27,7 +27,7 @@ import sympy
 from . import __version__
 from .layers import catalogue
 from .frontends import spec, zoo
-from .analysis.compare import break_even, metric_of, ratio
+from .analysis.compare import Comparison, break_even, metric_of, ratio
 from .analysis.derivation import derive
 from .networks.containers import Model
 from .printing.numbers import formula, number, with_units
@@ -342,6 +342,11 @@ def compare_command(args: argparse.Namespace) -> str:
                                 "solutions": [quantity(s) for s in break_even(a, b, symbol)]}
     if args.format == "json":
         return json.dumps(result, indent=2)
+    if args.format in ("latex", "markdown"):
+        symbol = known()[args.break_even] if args.break_even else None
+        shown = Comparison(a, b, ratio(a, b, args.metric), args.metric, args.convention, (name_a, name_b), symbol,
+                           tuple(break_even(a, b, symbol)) if symbol is not None else ())
+        return shown.to_latex(standalone=args.standalone) if args.format == "latex" else shown.to_markdown()
     lines = [f"A  {name_a}", f"   {args.metric} = {_cell(result['a_cost'], a)}",
              f"B  {name_b}", f"   {args.metric} = {_cell(result['b_cost'], b)}",
              f"ratio A/B = {_cell(result['ratio'], ratio(a, b, args.metric))}"]
@@ -576,7 +581,8 @@ def build_parser() -> argparse.ArgumentParser:
     _analysis_options(compare)
     compare.add_argument("--metric", choices=METRICS, default="flops")
     compare.add_argument("--break-even", metavar="SYMBOL", help="solve A = B for SYMBOL")
-    compare.add_argument("--format", choices=("text", "json"), default="text")
+    compare.add_argument("--format", choices=FORMATS, default="text")
+    compare.add_argument("--standalone", action="store_true", help="LaTeX: a whole document that compiles alone")
     compare.add_argument("-o", "--output", metavar="FILE")
 
     sweep_ = sub.add_parser("sweep", help="a model's cost over a grid of sizes")

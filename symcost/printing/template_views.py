@@ -476,10 +476,19 @@ def comparison_view(c: Comparison) -> dict:
         "a": quantity(c.a) | {"latex": tex(c.a)},
         "b": quantity(c.b) | {"latex": tex(c.b)},
         "ratio": quantity(c.ratio) | {"latex": tex(c.ratio)},
+        # the ratio as written before it is reduced: the step between the two costs and the lowest terms
+        "quotient": _quotient(c),
         "symbol": tex(c.symbol) if c.symbol is not None else None,
         "symbol_text": str(c.symbol) if c.symbol is not None else None,
         "break_even": [quantity(x) | {"latex": tex(x)} for x in c.break_even],
     }
+
+
+def _quotient(c: Comparison) -> LaTeX | None:
+    if c.a.is_number and c.b.is_number:
+        return None
+    shown = LaTeX(rf"\frac{{{tex(c.a)}}}{{{tex(c.b)}}}")
+    return None if shown == tex(c.ratio) else shown
 
 
 # -- dispatch -------------------------------------------------------------------
