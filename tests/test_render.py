@@ -146,6 +146,7 @@ def standalone(source: str) -> str:
 def test_golden_latex_compiles(name: str, tmp_path: Path) -> None:
     pdf = compile_latex(standalone((GOLDEN / name).read_text(encoding="utf-8")), tmp_path)
     assert pdf.stat().st_size > 1000
+    assert "Overfull \\hbox" not in (tmp_path / "doc.log").read_text(errors="replace")
 
 
 def test_special_characters_in_names_compile_and_print_literally(tmp_path: Path) -> None:

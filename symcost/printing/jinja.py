@@ -352,7 +352,10 @@ def to_text(obj: object, **options: object) -> str:
     from .text import report_table
 
     if isinstance(obj, Report):
-        return report_table(report_view(obj, named=not options.pop("expand", False)), **options) + "\n"
+        values = options.pop("values", None)
+        report = obj.subs(values) if values else obj
+        return report_table(report_view(report, named=not options.pop("expand", False)),
+                            units=bool(options.pop("units", False))) + "\n"
     family, view = _view(obj, options)
     return builtin(f"{family}.txt", view)
 

@@ -186,7 +186,7 @@ def table_view(report: Report, *, columns: str | None = None, metric: str = "flo
                caption: str | None = None, label: str | None = None, expand: bool = False,
                fields: object = None, group_by: str = "layer") -> dict:
     """See :func:`_table_view`; ``expand=False`` writes the formulas in named sizes (``H_1``) with a legend."""
-    chosen = _fields(fields)
+    chosen = _fields(fields) if fields is not None else DEFAULT_FIELDS
     ops = [f for f in chosen if f in TABLE_METRICS]
     if len(ops) > 1:
         raise InvalidArgumentError("table", "columns", "may hold one of macs and flops, not both", fields)
@@ -200,7 +200,9 @@ def table_view(report: Report, *, columns: str | None = None, metric: str = "flo
                            longtable=longtable, caption=caption, label=label)
     finally:
         _NAMES.reset(token)
-    view["sizes"] = sizes_view(names) if view["columns"] != "numeric" else []
+    view["sizes"] = [{**s, "latex": LaTeX(s["latex"]), "fold_latex": LaTeX(s["fold_latex"]),
+                      "size": {**s["size"], "latex": LaTeX(s["size"]["latex"])}}
+                     for s in (sizes_view(names) if view["columns"] != "numeric" else [])]
     view["expand"] = expand
     if group_by not in GROUP_BY:
         raise InvalidArgumentError("table", "group_by", f"must be one of {', '.join(GROUP_BY)}", group_by)
@@ -214,7 +216,7 @@ def table_view(report: Report, *, columns: str | None = None, metric: str = "flo
 GROUP_BY = ("layer", "stage")
 #: Columns a table may show (``--columns``), in their order.
 FIELDS = ("type", "output", "params", "macs", "flops", "rf")
-DEFAULT_FIELDS = ("type", "output", "params", "flops", "rf")
+DEFAULT_FIELDS = ("type", "output", "params", "ops", "rf")
 
 
 def _fields(fields: object) -> tuple[str, ...]:
