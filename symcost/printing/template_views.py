@@ -297,6 +297,9 @@ def latex_layout(view: dict, fields: tuple[str, ...]) -> dict:
                 name = (r"\quad " if g["name"] else "") + escape_latex(r["name"])
                 rows.append({"cells": cells(r, name), "space": bool(rows) and not g["name"] and False})
         total = cells({**view["total"], "kind": ""}, "Total")
+        for i, col in enumerate(cols):  # a column of numbers only reads right-aligned
+            if i and all(_NUMBER.match(row["cells"][i]) for row in [*rows, {"cells": total}]):
+                col["align"] = "r"
         widths = [max(_text_width(row["cells"][i]) for row in [*rows, {"cells": total},
                                                                 {"cells": [c["title"] for c in cols]}])
                   for i in range(len(cols))]
@@ -330,6 +333,9 @@ def _breakable(latex: str) -> list[str]:
             start = match.start() + 1
     pieces.append(latex[start:])
     return [p if i == 0 else "{}" + p for i, p in enumerate(pieces)]
+
+
+_NUMBER = re.compile(r"(\$[\d{},]+\$|(\\itshape )?[\d,.]+[KMGT]?|)\Z")
 
 
 def _text_width(cell: str) -> int:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from .numbers import formula, number
 
-COLUMNS = ("Layer", "Kind", "Output shape", "Params", "MACs", "FLOPs", "Activations", "RF size")
+COLUMNS = ("Layer", "Kind", "Output shape", "Params", "MACs", "FLOPs", "Activations", "RF size/stride/pad")
 #: Columns aligned right (numbers).
 NUMERIC = {"Params", "MACs", "FLOPs", "Activations"}
 
@@ -47,6 +47,11 @@ def formula_text(q: dict) -> str:
 def rf_cell(rf: dict, sep: str = " · ", words: tuple[str, ...] = ("size", "stride", "pad")) -> str:
     """``size 7 · stride 2 · pad 3``; an axis pair (height × width) where the two differ."""
     return sep.join(f"{word} {_axes(rf, key)}" for word, key in zip(words, ("size", "stride", "padding")))
+
+
+def compact_rf(rf: dict) -> str:
+    """The receptive field in one short cell: ``7/2/3`` (size/stride/pad), ``3 × 1/1/0`` where the axes differ."""
+    return "/".join(_axes(rf, key) for key in ("size", "stride", "padding"))
 
 
 def _axes(rf: dict, key: str) -> str:
@@ -131,7 +136,7 @@ def report_table(view: dict, units: bool = False) -> str:
                  + ("*" if layer.get("shared") else ""),
                  *(_noted(shown(layer[k], units), f"{layer['name']} {title}", notes, cell_width)
                    for k, title in (("macs", "MACs"), ("flops", "FLOPs"), ("activations", "activations"))),
-                 _noted(_axes(layer["rf"], "size"), f"{layer['name']} RF size", notes, cell_width)]
+                 _noted(compact_rf(layer["rf"]), f"{layer['name']} RF size/stride/pad", notes, cell_width)]
                 for layer in view["layers"]]
         header, *body = table(COLUMNS, rows, NUMERIC)
         if max(len(line) for line in [header, *body]) <= LINE_WIDTH:
