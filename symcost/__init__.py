@@ -27,6 +27,7 @@ _EXPORTS = {
     **dict.fromkeys(["Convention", "count_flops", "get_convention"], "core.conventions"),
     **dict.fromkeys(["ReceptiveField"], "core.receptive_field"),
     **dict.fromkeys(["evaluate", "substitute"], "core.evaluate"),
+    **dict.fromkeys(["canonical", "SizeNames"], "core.canonical"),
     **dict.fromkeys(["SymcostError", "ArgumentTypeError", "InvalidArgumentError", "ShapeError",
                      "UnknownConventionError", "UnknownLayerError", "UnknownModelError", "DivisibilityError",
                      "TemplateError", "TemplateSecurityError", "UnsupportedModuleError"], "core.errors"),
