@@ -20,8 +20,17 @@ slow = pytest.mark.skipif(not os.environ.get("SYMCOST_SLOW"), reason="zoo-wide s
 pdflatex = pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
 
 
+_CACHE: list = []
+
+
 def _reports():
-    """Every zoo model, numeric and (when it analyzes on H, W) symbolic, in both floor modes."""
+    """Every zoo model, numeric and (when it analyzes on H, W) symbolic, in both floor modes (built once)."""
+    if not _CACHE:
+        _CACHE.extend(_build())
+    return list(_CACHE)
+
+
+def _build():
     for name in zoo.names():
         model = zoo.get(name)
         shapes = [model.input_shape] + ([sc.Shape(model.input_shape.C, H, W)] if model.input_shape.is_feature_map else [])
@@ -87,3 +96,41 @@ def test_print_report_is_the_text_table():
     report = sc.Sequential(sc.Conv2d(8, 3, name="c")).analyze(sc.Shape(3, 8, 8))
     # 8*3*3*3 = 216 MACs per output pixel, 6*6 pixels
     assert "c      Conv2d  (8, 6, 6)        224  7,776" in str(report)
+
+
+def test_group_by_stage_and_columns(capsys):
+    assert main(["report", "resnet50", "--input", "3,H,W", "--format", "latex", "--group-by", "stage",
+                 "--columns", "output,params,macs"]) == 0
+    out = capsys.readouterr().out
+    assert "Layer & Output & Params & MACs \\\\" in out
+    # layer1 by hand: block 0 64*64 + 64*64*9 + 64*256 + 64*256 (downsample) = 73,728 MACs per pixel of H_2 x W_2,
+    # blocks 1 and 2 256*64 + 64*64*9 + 64*256 = 69,632 each: 212,992; params add the batch norms' 2*C
+    assert r"layer1 & $256 \times H_{2} \times W_{2}$ & $215{,}808$ & $212{,}992 H_{2} W_{2}$ \\" in out
+
+
+def test_compare_and_explain_as_latex_derivations(capsys):
+    assert main(["compare", "separable_conv2d(C_out, K, padding=same)", "conv2d(C_out, K, padding=same)",
+                 "--metric", "macs", "--break-even", "C_out", "--format", "latex"]) == 0
+    out = capsys.readouterr().out
+    # depthwise K^2 + pointwise C_out over C_out K^2: 1/C_out + 1/K^2; equal when C_out = K^2/(K^2 - 1)
+    assert r"= \frac{1}{C_{\mathrm{out}}} + \frac{1}{K^{2}}" in out
+    assert r"C_{\mathrm{out}} &= \frac{K^{2}}{K^{2} - 1} && \text{(break-even)}" in out
+    assert main(["explain", "conv2d(96, 11, stride=4)", "--input", "3,227,227", "--format", "latex"]) == 0
+    out = capsys.readouterr().out
+    # (227 - 11)/4 = 54, + 1 = 55; MACs 3*96*55*55*121 = 105,415,200
+    assert (r"H_{\mathrm{out}} &= \left\lfloor \frac{H - K + 2 P}{S} \right\rfloor + 1 = "
+            r"\left\lfloor \frac{227 - 11 + 2 \cdot 0}{4} \right\rfloor + 1 = 55") in out
+    assert "&= 105{,}415{,}200" in out
+
+
+def test_sympy_prints_symcost_symbols_by_their_names():
+    import sympy
+    from symcost.symbols import C_in, C_out
+    assert sympy.latex(C_out) == r"C_{\mathrm{out}}"
+    assert sympy.latex(C_in * C_out) == r"C_{\mathrm{in}} C_{\mathrm{out}}"
+
+
+def test_jupyter_html_header_typesets_the_shape():
+    from symcost.symbols import C_in
+    html = sc.Conv2d(8, 3).cost(sc.Shape(C_in, W, W))._repr_mimebundle_()["text/html"]
+    assert r"on $C_{\mathrm{in}} \times W \times W$" in html and "C_in×W×W" not in html

@@ -208,6 +208,8 @@ def table_view(report: Report, *, columns: str | None = None, metric: str = "flo
         raise InvalidArgumentError("table", "group_by", f"must be one of {', '.join(GROUP_BY)}", group_by)
     if group_by == "stage":
         view["groups"] = [_stage(g) for g in view["groups"]]
+        if longtable is None:
+            view["longtable"] = sum(len(g["rows"]) for g in view["groups"]) > LONG_TABLE_ROWS
     view.update(latex_layout(view, tuple("ops" if f in TABLE_METRICS else f for f in chosen)))
     return view
 
