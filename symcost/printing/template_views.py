@@ -210,7 +210,8 @@ def table_view(report: Report, *, columns: str | None = None, metric: str = "flo
         view["groups"] = [_stage(g) for g in view["groups"]]
         if longtable is None:
             view["longtable"] = sum(len(g["rows"]) for g in view["groups"]) > LONG_TABLE_ROWS
-    view.update(latex_layout(view, tuple("ops" if f in TABLE_METRICS else f for f in chosen)))
+    view.update(latex_layout(view, tuple("ops" if f in TABLE_METRICS else f for f in chosen),
+                             ("type",) if fields is None else ()))
     return view
 
 
@@ -245,9 +246,13 @@ def _math(latex: str) -> str:
     return f"${latex}$"
 
 
-def latex_layout(view: dict, fields: tuple[str, ...]) -> dict:
+def latex_layout(view: dict, fields: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict:
     """The LaTeX table laid out to fit :data:`TEXT_WIDTH`: its columns, cells (text-mode LaTeX), type size,
-    and the notes that hold formulas too wide for a cell. The ``tex_*`` keys of the view."""
+    and the notes that hold formulas too wide for a cell. The ``tex_*`` keys of the view.
+
+    A column in ``optional`` (the layer type of the default columns) is left out when the table
+    does not fit with it even in the smallest type (long layer names, as in Llama's).
+    """
     formulas = view["columns"] == "symbolic"
     modes = {"params": view["params_columns"], "ops": view["ops_columns"]}
     titles = {"type": "Type", "output": "Output", "params": "Params", "ops": view["metric_label"], "rf": "RF"}
@@ -312,6 +317,8 @@ def latex_layout(view: dict, fields: tuple[str, ...]) -> dict:
         else:
             continue
         break
+    if points > TEXT_WIDTH and any(f in fields for f in optional):
+        return latex_layout(view, tuple(f for f in fields if f not in optional))
     where = [LaTeX(f"{s['latex']} = {s['fold_latex']}") for s in view["sizes"]]
     return {"tex_cols": cols, "tex_rows": rows, "tex_where": where, "tex_total": total, "tex_size": size, "tex_sep": sep,
             "tex_notes": notes, "tex_width": round(points)}
