@@ -9,12 +9,12 @@ every symbol is bound::
     >>> net = sc.Sequential(sc.Conv2d(8, 3, padding=1, name="conv"), sc.ReLU(name="relu"))
     >>> print(report_table(report_view(net.analyze(sc.Shape(3, 32, 32), model="tiny"))))
     tiny: input (3, 32, 32), convention exact, floor exact
-    =============================================================================================
-    Layer  Kind    Output shape  Params     MACs    FLOPs  Activations  Receptive field
-    ---------------------------------------------------------------------------------------------
-    conv   Conv2d  (8, 32, 32)      224  221,184  442,368        8,192  size 3 · stride 1 · pad 1
-    relu   ReLU    (8, 32, 32)        0        0    8,192        8,192  size 3 · stride 1 · pad 1
-    =============================================================================================
+    ======================================================================================
+    Layer  Kind    Output shape  Params     MACs    FLOPs  Activations  RF size/stride/pad
+    --------------------------------------------------------------------------------------
+    conv   Conv2d  (8, 32, 32)      224  221,184  442,368        8,192  3/1/1
+    relu   ReLU    (8, 32, 32)        0        0    8,192        8,192  3/1/1
+    ======================================================================================
     Params             224   (896 bytes as float32)
     MACs               221,184
     FLOPs (exact)      450,560
