@@ -30,6 +30,7 @@ _EXPORTS = {
     **dict.fromkeys(["Hardware", "get_hardware", "load_hardware"], "core.hardware"),
     **dict.fromkeys(["Roofline", "roofline", "compute_bound_at", "tokens_per_second"], "networks.roofline"),
     **dict.fromkeys(["evaluate", "substitute"], "core.evaluate"),
+    **dict.fromkeys(["canonical", "SizeNames"], "core.canonical"),
     **dict.fromkeys(["SymcostError", "ArgumentTypeError", "InvalidArgumentError", "ShapeError",
                      "UnknownConventionError", "UnknownLayerError", "UnknownModelError", "DivisibilityError",
                      "TemplateError", "TemplateSecurityError", "UnsupportedModuleError"], "core.errors"),

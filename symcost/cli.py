@@ -19,6 +19,7 @@ import inspect
 import io
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -27,7 +28,7 @@ import sympy
 from . import __version__
 from .layers import catalogue
 from .frontends import spec, zoo
-from .analysis.compare import break_even, metric_of, ratio
+from .analysis.compare import Comparison, break_even, metric_of, ratio
 from .analysis.derivation import derive
 from .networks.containers import Model
 from .printing.numbers import formula, number, with_units
@@ -370,10 +371,25 @@ def report_command(args: argparse.Namespace) -> str:
     if args.format == "json":
         return json.dumps(report_view(report, args.dtype, traffic=args.traffic), indent=2)
     if args.format == "text":
-        return report_table(report_view(report, args.dtype, traffic=args.traffic), units=args.units)
+        return report_table(report_view(report, args.dtype, traffic=args.traffic, named=not args.expand),
+                            units=args.units)
+    options = {"units": args.units, "expand": args.expand, "fields": args.columns, "group_by": args.group_by}
+    if args.metric is not None:
+        options["metric"] = args.metric
     if args.format == "markdown":
-        return report.to_markdown(units=args.units)
-    return report.to_latex(units=args.units)
+        return report.to_markdown(**options)
+    _check_label(args.label)
+    return report.to_latex(standalone=args.standalone, caption=args.caption, label=args.label, **options)
+
+
+#: What a LaTeX label may hold: it goes into \label{...} and \ref{...} as is.
+_LABEL = re.compile(r"[A-Za-z0-9:._/+-]{1,100}\Z")
+
+
+def _check_label(label: str | None) -> None:
+    if label is not None and not _LABEL.match(label):
+        raise UsageError(f"--label {label[:40]!r}: a label may hold only letters, digits and : . _ / + - "
+                         "(1 to 100 characters), e.g. tab:resnet50")
 
 
 def train_command(args: argparse.Namespace) -> str:
@@ -474,6 +490,11 @@ def compare_command(args: argparse.Namespace) -> str:
                                 "solutions": [quantity(s) for s in break_even(a, b, symbol)]}
     if args.format == "json":
         return json.dumps(result, indent=2)
+    if args.format in ("latex", "markdown"):
+        symbol = known()[args.break_even] if args.break_even else None
+        shown = Comparison(a, b, ratio(a, b, args.metric), args.metric, args.convention, (name_a, name_b), symbol,
+                           tuple(break_even(a, b, symbol)) if symbol is not None else ())
+        return shown.to_latex(standalone=args.standalone) if args.format == "latex" else shown.to_markdown()
     lines = [f"A  {name_a}", f"   {args.metric} = {_cell(result['a_cost'], a)}",
              f"B  {name_b}", f"   {args.metric} = {_cell(result['b_cost'], b)}",
              f"ratio A/B = {_cell(result['ratio'], ratio(a, b, args.metric))}"]
@@ -692,6 +713,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--units", action="store_true", help="K/M/G units instead of exact numbers")
     report.add_argument("--as", dest="view", metavar="TOOL",
                         help="show the report as a seed tool prints it: torchstat or torchsummary (numbers only)")
+    report.add_argument("--columns", metavar="LIST", help="columns of a LaTeX table, e.g. params,macs,rf "
+                        "(of type, output, params, macs, flops, rf)")
+    report.add_argument("--metric", choices=("macs", "flops"), help="the operations column of a LaTeX/Markdown table")
+    report.add_argument("--group-by", choices=("layer", "stage"), default="layer",
+                        help="stage: one row per container with its subtotals")
+    report.add_argument("--standalone", action="store_true", help="LaTeX: a whole document that compiles alone")
+    report.add_argument("--caption", help="LaTeX: the table's caption (escaped)")
+    report.add_argument("--label", help="LaTeX: the table's \\label, e.g. tab:resnet50")
+    report.add_argument("--expand", action="store_true",
+                        help="write every size in full instead of naming it (H_1 = ceil(H/2), listed under the table)")
     report.add_argument("--dtype", default="float32", help="dtype of param_bytes (float32, float16, ...)")
     report.add_argument("--traffic", action="store_true",
                         help="also the bytes each layer reads and writes, for --dtype (json: a bytes object per layer)")
@@ -723,7 +754,8 @@ def build_parser() -> argparse.ArgumentParser:
     _analysis_options(compare)
     compare.add_argument("--metric", choices=METRICS, default="flops")
     compare.add_argument("--break-even", metavar="SYMBOL", help="solve A = B for SYMBOL")
-    compare.add_argument("--format", choices=("text", "json"), default="text")
+    compare.add_argument("--format", choices=FORMATS, default="text")
+    compare.add_argument("--standalone", action="store_true", help="LaTeX: a whole document that compiles alone")
     compare.add_argument("-o", "--output", metavar="FILE")
 
     sweep_ = sub.add_parser("sweep", help="a model's cost over a grid of sizes")

@@ -103,7 +103,7 @@ CASES = {
     "explain conv4d": (["explain", "conv4d"], 2, "did you mean 'Conv3d'?"),
     "version": (["--version"], 0, "symcost 0.1.0"),
     # the receptive-field column and totals
-    "rf column": (["report", "vgg16"], 0, "size 3 · stride 1 · pad 1"),
+    "rf column": (["report", "vgg16"], 0, "3,211,264  3/1/1"),
 }
 
 
@@ -153,7 +153,7 @@ def test_rf_totals_show_both_axes(tmp_path, capsys):
     spec.write_text("input: [3, 8, 8]\nlayers:\n  - {kind: conv2d, out_channels: 4, kernel_size: [3, 1]}\n")
     status, out, err = _run(["report", str(spec)], capsys)
     assert status == 0, err
-    assert "size 3 × 1 · stride 1 · pad 0" in out
+    assert "3 × 1/1/0" in out
     assert "Receptive field    size 3 × 1, stride 1, padding 0" in out
 
 

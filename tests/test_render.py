@@ -146,6 +146,7 @@ def standalone(source: str) -> str:
 def test_golden_latex_compiles(name: str, tmp_path: Path) -> None:
     pdf = compile_latex(standalone((GOLDEN / name).read_text(encoding="utf-8")), tmp_path)
     assert pdf.stat().st_size > 1000
+    assert "Overfull \\hbox" not in (tmp_path / "doc.log").read_text(errors="replace")
 
 
 def test_special_characters_in_names_compile_and_print_literally(tmp_path: Path) -> None:
@@ -194,7 +195,10 @@ def test_mimebundle_honours_include_and_exclude() -> None:
 # -- what the renderings say ----------------------------------------------------
 
 def test_separable_ratio_prints_as_papers_write_it() -> None:
-    assert r"&= \frac{1}{C_{\mathrm{out}}} + \frac{1}{K^{2}}" in separable_vs_standard().to_latex()
+    # the ratio as derived: the two costs over each other, then lowest terms
+    assert (r"&= \frac{2 C_{\mathrm{in}} W^{2} \left(K^{2} + C_{\mathrm{out}}\right)}"
+            r"{2 C_{\mathrm{in}} C_{\mathrm{out}} K^{2} W^{2}} = \frac{1}{C_{\mathrm{out}}} + \frac{1}{K^{2}}"
+            in separable_vs_standard().to_latex())
     assert r"C_{\mathrm{out}} &= \frac{K^{2}}{K^{2} - 1}" in separable_vs_standard().to_latex()
     macs = sc.comparison(sc.SeparableConv2d(C_out, K, padding="same", bias=False),
                          sc.Conv2d(C_out, K, padding="same", bias=False), "flops", sc.Shape(C_in, W, W),
@@ -217,7 +221,7 @@ def test_derivation_of_alexnet_conv1_matches_published_figures() -> None:
     assert values["H_out"] == 55 and values["W_out"] == 55
     assert (values["params"], values["macs"]) == (34944, 105415200)
     latex = alexnet_conv1().to_latex(shape=sc.Shape(3, 227, 227))
-    assert r"\left\lfloor{\frac{227 - 11 + 2 \cdot 0}{4}}\right\rfloor + 1 = 55" in latex
+    assert r"\left\lfloor \frac{227 - 11 + 2 \cdot 0}{4} \right\rfloor + 1 = 55" in latex
     assert "105{,}415{,}200" in latex
 
 

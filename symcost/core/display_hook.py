@@ -32,6 +32,12 @@ class Displayable:
 
         return to_markdown(self, template, **options)
 
+    def to_text(self, **options: object) -> str:
+        """Plain text: a report's aligned table (what ``print(report)`` shows)."""
+        from ..printing.jinja import to_text
+
+        return to_text(self, **options)
+
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict:
         from ..printing.jupyter import mimebundle
 

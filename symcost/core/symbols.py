@@ -72,6 +72,21 @@ def check_latex(latex: object, name: str = "") -> str:
     return latex
 
 
+class NamedSymbol(sympy.Symbol):
+    """A symcost symbol: a plain SymPy symbol that SymPy's own ``latex()`` shows by its display name.
+
+    ``sympy.latex(C_out)`` gives ``C_{\\mathrm{out}}`` (the name in :data:`LATEX_NAMES`), unless
+    the printer is given its own ``symbol_names`` for it.
+    """
+
+    def _latex(self, printer: object) -> str:
+        names = getattr(printer, "_settings", {}).get("symbol_names") or {}
+        if self in names:
+            return names[self]
+        shown = LATEX_NAMES.get(self)
+        return shown if shown is not None else printer._print_Symbol(self)  # type: ignore[attr-defined]
+
+
 def _default_latex(name: str) -> str:
     """``C_in`` -> ``C_{\\mathrm{in}}``; ``alpha`` -> ``\\alpha``; ``H`` -> ``H``."""
     base, _, sub = name.partition("_")
@@ -105,7 +120,7 @@ def symbol(name: str, latex: str | None = None, *, integer: bool = True) -> symp
         kind = "an integer" if made.is_integer else "a real"
         raise ValueError(f"symbol {name!r} already exists as {kind}; one name is one symbol")
     if made is None:
-        made = sympy.Symbol(name, positive=True, integer=True) if integer else sympy.Symbol(name, positive=True)
+        made = NamedSymbol(name, positive=True, integer=True) if integer else NamedSymbol(name, positive=True)
         _MADE[name] = made
         LATEX_NAMES[made] = latex if latex is not None else _default_latex(name)
     elif latex is not None:

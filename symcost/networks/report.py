@@ -302,6 +302,10 @@ class Report(Displayable):
                     f"({assumption.reason}), but with {bound} it is {value}; use floor='exact' for these sizes"
                 )
 
+    def __str__(self) -> str:
+        """The text table (``print(report)``), not the dataclass fields."""
+        return self.to_text().rstrip("\n")
+
     def row(self, name: str) -> Row:
         """The row of the leaf layer called ``name`` (its qualified name)."""
         for row in self.rows:

@@ -287,19 +287,19 @@ def builtin(name: str, view: dict) -> str:
     return env.get_template(name).render(view).strip() + "\n"
 
 
-#: A table printing wider than this many characters gets a landscape page in a standalone document
-#: (A4 portrait holds about 95 in the ``\small`` type, 5pt column gaps and 1.5cm margins it uses).
-LANDSCAPE_WIDTH = 94
+#: A table wider than this many points (a default article's text width) gets a landscape page in a standalone
+#: document; tables are laid out to fit it (see symcost.printing.template_views.latex_layout), so this is rare.
+TEXT_WIDTH = 345
 
 
-def document(body: str, *, title: str | None = None, landscape: bool = False, small: bool = False) -> str:
+def document(body: str, *, title: str | None = None, landscape: bool = False) -> str:
     r"""``body`` in a LaTeX document that compiles on its own with pdflatex.
 
     It needs nothing outside texlive-latex-base and -recommended: article,
-    amsmath, booktabs, longtable, caption, geometry (Latin Modern and T1 when
-    installed). ``small`` sets the body in ``\small`` type, as papers set tables.
+    amsmath, graphicx, booktabs, longtable, caption, geometry (Latin Modern and T1 when
+    installed).
     """
-    return builtin("document.tex", {"body": LaTeX(body), "title": title, "landscape": landscape, "small": small})
+    return builtin("document.tex", {"body": LaTeX(body), "title": title, "landscape": landscape})
 
 
 # -- the renderings -------------------------------------------------------------
@@ -326,8 +326,9 @@ def to_latex(obj: object, template: object = None, standalone: bool = False, **o
         body, family, wide = render(obj, template, **options), None, False
     else:
         family, view = _view(obj, options)
-        body, wide = builtin(f"{family}.tex", {**view, "inline": inline}), view.get("width", 0) > LANDSCAPE_WIDTH
-    return document(body, landscape=wide, small=family == "table") if standalone else body
+        body = builtin(f"{family}.tex", {**view, "inline": inline})
+        wide = view.get("tex_width", 0) > TEXT_WIDTH
+    return document(body, landscape=wide) if standalone else body
 
 
 def to_markdown(obj: object, template: object = None, **options: object) -> str:
@@ -345,7 +346,16 @@ def to_html(obj: object, **options: object) -> str:
 
 
 def to_text(obj: object, **options: object) -> str:
-    """``obj`` as plain text (a report's aligned table)."""
+    """``obj`` as plain text (a report's aligned table, the one layout of :mod:`symcost.printing.text`)."""
+    from ..networks.report import Report
+    from .json_view import report_view
+    from .text import report_table
+
+    if isinstance(obj, Report):
+        values = options.pop("values", None)
+        report = obj.subs(values) if values else obj
+        return report_table(report_view(report, named=not options.pop("expand", False)),
+                            units=bool(options.pop("units", False))) + "\n"
     family, view = _view(obj, options)
     return builtin(f"{family}.txt", view)
 

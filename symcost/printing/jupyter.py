@@ -48,7 +48,8 @@ def mimebundle(obj: object, include: object = None, exclude: object = None) -> d
     except SymcostError:
         return {"text/plain": repr(obj)} if "text/plain" in wanted else {}
     renderings = {  # a cost or a layer says what it is in its repr; the rest lay their view out as text
-        "text/plain": lambda: repr(obj) if isinstance(obj, (Cost, Layer)) else builtin(f"{family}.txt", view),
+        "text/plain": lambda: repr(obj) if isinstance(obj, (Cost, Layer)) else (
+            obj.to_text() if family == "table" else builtin(f"{family}.txt", view)),  # type: ignore[attr-defined]
         "text/latex": lambda: builtin(f"{family}.tex", {**view, "inline": family != "table"}),
         "text/html": lambda: builtin(f"{family}.html", view),
     }

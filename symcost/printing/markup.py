@@ -26,11 +26,8 @@ import re
 import sympy
 from sympy.printing.latex import LatexPrinter
 
+from ..core.canonical import ORDER, OrderedTerms, canonical, fraction_of, text
 from ..core.symbols import LATEX_NAMES
-
-#: How the printer orders the terms of a sum: higher degree first, as papers
-#: write ``1/C_out + 1/K**2`` and ``S(H - 1) + K - 2P``.
-ORDER = "grlex"
 
 
 class LaTeX(str):
@@ -101,8 +98,29 @@ def group_digits(value: int, separator: str = "{,}") -> str:
     return f"{value:,}".replace(",", separator)
 
 
-class _Printer(LatexPrinter):
-    """SymPy's LaTeX printer with integers grouped in thousands."""
+class _Printer(OrderedTerms, LatexPrinter):
+    """SymPy's LaTeX printer with integers grouped in thousands, the canonical term order
+    (:mod:`symcost.core.canonical`) and a floor over one fraction."""
+
+    def _rounded(self, left: str, right: str, arg: sympy.Expr) -> str:
+        num, den = fraction_of(arg)
+        if den == 1:
+            inner = self._print(arg)
+        elif self._settings["fold_short_frac"]:
+            top = self._print(num)
+            top = rf"\left({top}\right)" if isinstance(num, sympy.Add) else top
+            inner = f"{top} / {self._print(den)}"
+        else:
+            inner = rf"\frac{{{self._print(num)}}}{{{self._print(den)}}}"
+        return rf"\left{left} {inner} \right{right}"
+
+    def _print_floor(self, expr: sympy.floor, exp: object = None) -> str:
+        shown = self._rounded(r"\lfloor", r"\rfloor", expr.args[0])
+        return shown if exp is None else rf"{shown}^{{{exp}}}"
+
+    def _print_ceiling(self, expr: sympy.ceiling, exp: object = None) -> str:
+        shown = self._rounded(r"\lceil", r"\rceil", expr.args[0])
+        return shown if exp is None else rf"{shown}^{{{exp}}}"
 
     def _print_Integer(self, expr: sympy.Integer) -> str:
         return group_digits(int(expr))
@@ -137,7 +155,7 @@ def tex(expr: object, *, names: dict | None = None, mul_symbol: str | None = Non
     symbol_names.update(names or {})
     printer = _Printer({"symbol_names": symbol_names, "order": ORDER, "mul_symbol": mul_symbol,
                         "fold_short_frac": fold})
-    return LaTeX(printer.doprint(expr))
+    return LaTeX(printer.doprint(canonical(expr)))
 
 
 def tex_shape(dims: object, *, fold: bool = False) -> LaTeX:
@@ -161,4 +179,4 @@ def text_shape(dims: object) -> str:
     >>> text_shape((64, H + 2, 224))
     '64×(H + 2)×224'
     """
-    return "×".join(f"({d})" if isinstance(d, sympy.Add) else str(d) for d in dims)  # type: ignore[attr-defined]
+    return "×".join(f"({text(d)})" if isinstance(d, sympy.Add) else text(d) for d in dims)  # type: ignore[attr-defined]

@@ -14,13 +14,14 @@ number, and only when a person asks for it::
     ('3/2', 7, None)
     >>> C_out, K = sympy.symbols("C_out K")
     >>> formula(1 / C_out + 1 / K**2)
-    '1/K**2 + 1/C_out'
+    '1/C_out + 1/K**2'
 """
 
 from __future__ import annotations
 
 import sympy
-from sympy.printing.str import StrPrinter
+
+from ..core.canonical import text as canonical_text
 
 #: Decimal prefixes for ``with_units``, largest first.
 UNITS = (("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3))
@@ -45,14 +46,14 @@ def thousands(expr: object) -> str:
     if isinstance(value, str):
         p, q = value.split("/")
         return f"{int(p):,}/{int(q):,}"
-    return str(expr)
+    return canonical_text(expr)
 
 
 def with_units(expr: object, digits: int = 3) -> str:
     """A rounded display with K/M/G/T (``4.09G``); small numbers and formulas unchanged."""
     value = exact_value(expr)
     if value is None:
-        return str(expr)
+        return canonical_text(expr)
     number = sympy.Rational(value) if isinstance(value, str) else sympy.Integer(value)
     for suffix, size in UNITS:
         if abs(number) >= size:
@@ -66,15 +67,6 @@ def number(expr: object, units: bool = False) -> str:
     return with_units(expr) if units else thousands(expr)
 
 
-class _FormulaPrinter(StrPrinter):
-    """SymPy's str, with ``1/K**2`` for ``K**(-2)``."""
-
-    def _print_Pow(self, expr: sympy.Pow, rational: bool = False) -> str:
-        if expr.exp.is_Integer and expr.exp.is_negative and expr.exp != -1:
-            return "1/" + self._print(sympy.Pow(expr.base, -expr.exp))
-        return super()._print_Pow(expr, rational)
-
-
 def formula(expr: object) -> str:
-    """A formula as people read it: ``1/C_out + 1/K**2``."""
-    return _FormulaPrinter().doprint(expr)
+    """A formula as people read it, in the canonical form of :mod:`symcost.core.canonical`: ``1/C_out + 1/K**2``."""
+    return canonical_text(expr)

@@ -18,6 +18,7 @@ else is text the templates escape::
 
 from __future__ import annotations
 
+import contextvars
 import re
 from collections.abc import Iterable
 
@@ -26,10 +27,11 @@ import sympy
 from ..analysis.compare import Comparison
 from ..core.cost import Cost
 from ..analysis.derivation import Derivation, derive
-from .numbers import number
+from .numbers import formula, number
+from .json_view import size_names, sizes_view
 from ..core.errors import InvalidArgumentError
 from ..layers.base import Layer
-from .markup import LaTeX, tex, tex_shape, text_shape
+from .markup import LaTeX, escape_latex, tex, tex_shape, text_shape
 from ..networks.report import Report
 from ..networks.training import Training
 from .json_view import quantity
@@ -130,22 +132,33 @@ def derivation_view(derivation: Derivation) -> dict:
 
 # -- network tables -----------------------------------------------------------
 
+#: The size names of the table being built (see table_view).
+_NAMES: contextvars.ContextVar = contextvars.ContextVar("symcost_size_names", default=None)
+
+
+def _named(expr: object) -> object:
+    names = _NAMES.get()
+    return names(expr) if names is not None else expr
+
+
 def _cell(symbolic: sympy.Expr, numeric: sympy.Expr | None, units: bool) -> dict:
     """A quantity: its formula (``latex``, ``expr``) and, once it is a number, its ``text``."""
     if numeric is None and symbolic.is_number:
         numeric = symbolic
-    return {"latex": tex(symbolic, fold=True), "expr": str(symbolic),
+    symbolic = _named(symbolic)
+    return {"latex": tex(symbolic, fold=True), "expr": formula(symbolic),
             "text": None if numeric is None else number(numeric, units)}
 
 
 def _rf_cell(rf: object) -> dict:
     size = rf.size or (1,)  # type: ignore[attr-defined]
-    shown = size[:1] if len(set(size)) == 1 else size
+    shown = [_named(d) for d in (size[:1] if len(set(size)) == 1 else size)]
     return {"latex": tex_shape(shown, fold=True), "text": text_shape(shown)}
 
 
 def _shape_cell(symbolic: Iterable, numeric: Iterable | None) -> dict:
     """A shape: its formula (``latex``), its numbers when bound (``value_latex``, ``text``)."""
+    symbolic = [_named(d) for d in symbolic]
     shown = numeric if numeric is not None else symbolic
     return {"latex": tex_shape(symbolic, fold=True), "value_latex": tex_shape(shown, fold=True),
             "text": text_shape(shown)}
@@ -171,7 +184,190 @@ def _bound(report: Report) -> bool:
 
 def table_view(report: Report, *, columns: str | None = None, metric: str = "flops", units: bool = False,
                values: dict | None = None, group: bool = True, longtable: bool | None = None,
-               caption: str | None = None, label: str | None = None) -> dict:
+               caption: str | None = None, label: str | None = None, expand: bool = False,
+               fields: object = None, group_by: str = "layer") -> dict:
+    """See :func:`_table_view`; ``expand=False`` writes the formulas in named sizes (``H_1``) with a legend."""
+    chosen = _fields(fields) if fields is not None else DEFAULT_FIELDS
+    ops = [f for f in chosen if f in TABLE_METRICS]
+    if len(ops) > 1:
+        raise InvalidArgumentError("table", "columns", "may hold one of macs and flops, not both", fields)
+    metric = ops[0] if ops else metric
+    names = None
+    if not expand and not _bound(report):
+        names = size_names(report)
+    token = _NAMES.set(names)
+    try:
+        view = _table_view(report, columns=columns, metric=metric, units=units, values=values, group=group,
+                           longtable=longtable, caption=caption, label=label)
+    finally:
+        _NAMES.reset(token)
+    view["sizes"] = [{**s, "latex": LaTeX(s["latex"]), "fold_latex": LaTeX(s["fold_latex"]),
+                      "size": {**s["size"], "latex": LaTeX(s["size"]["latex"])}}
+                     for s in (sizes_view(names) if view["columns"] != "numeric" else [])]
+    view["expand"] = expand
+    if group_by not in GROUP_BY:
+        raise InvalidArgumentError("table", "group_by", f"must be one of {', '.join(GROUP_BY)}", group_by)
+    if group_by == "stage":
+        view["groups"] = [_stage(g) for g in view["groups"]]
+        if longtable is None:
+            view["longtable"] = sum(len(g["rows"]) for g in view["groups"]) > LONG_TABLE_ROWS
+    view.update(latex_layout(view, tuple("ops" if f in TABLE_METRICS else f for f in chosen),
+                             ("type",) if fields is None else ()))
+    return view
+
+
+#: Table grouping: a row per layer (grouped by container) or one row per container with its subtotals.
+GROUP_BY = ("layer", "stage")
+#: Columns a table may show (``--columns``), in their order.
+FIELDS = ("type", "output", "params", "macs", "flops", "rf")
+DEFAULT_FIELDS = ("type", "output", "params", "ops", "rf")
+
+
+def _fields(fields: object) -> tuple[str, ...]:
+    if fields is None:
+        return DEFAULT_FIELDS
+    chosen = [f.strip().lower() for f in fields.split(",")] if isinstance(fields, str) else list(fields)  # type: ignore
+    unknown = [f for f in chosen if f not in FIELDS]
+    if unknown or not chosen:
+        raise InvalidArgumentError("table", "columns", f"must be a comma-separated list of {', '.join(FIELDS)}",
+                                   fields)
+    return tuple(dict.fromkeys(chosen))
+
+
+#: Width of a default ``article``'s text block, in points (the tables are made to fit it).
+TEXT_WIDTH = 345
+#: Rough width of one printed character at 10pt, in points, and the type sizes a table may step down to.
+CHAR_WIDTH = 5.6
+SIZES = (("", 1.0, 6), (r"\small", 0.9, 5), (r"\footnotesize", 0.8, 4), (r"\scriptsize", 0.7, 3))
+#: A formula wider than this (printed characters) leaves its cell for a numbered note under the table.
+LATEX_CELL = 30
+
+
+def _math(latex: str) -> str:
+    return f"${latex}$"
+
+
+def latex_layout(view: dict, fields: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict:
+    """The LaTeX table laid out to fit :data:`TEXT_WIDTH`: its columns, cells (text-mode LaTeX), type size,
+    and the notes that hold formulas too wide for a cell. The ``tex_*`` keys of the view.
+
+    A column in ``optional`` (the layer type of the default columns) is left out when the table
+    does not fit with it even in the smallest type (long layer names, as in Llama's).
+    """
+    formulas = view["columns"] == "symbolic"
+    modes = {"params": view["params_columns"], "ops": view["ops_columns"]}
+    titles = {"type": "Type", "output": "Output", "params": "Params", "ops": view["metric_label"], "rf": "RF"}
+    cols = [{"title": "Layer", "align": "l"}]
+    for f in fields:
+        mode = modes.get(f)
+        if mode == "both":
+            cols += [{"title": titles[f], "align": "l"}, {"title": "value", "align": "r"}]
+        else:
+            cols.append({"title": titles[f], "align": "r" if mode == "numeric" else "l"})
+    for limit in range(LATEX_CELL, 5, -6):
+        notes: list[dict] = []
+
+        def math(latex: str, what: str) -> str:
+            if _width(latex) <= limit:
+                return _math(latex)
+            pieces = _breakable(latex)
+            notes.append({"mark": len(notes) + 1, "what": what, "latex": LaTeX(latex),
+                          "pieces": [{"latex": LaTeX(p), "wide": _width(p) > NOTE_PIECE} for p in pieces]})
+            return f"({len(notes)})"
+
+        def cells(row: dict, name: str, group: bool = False) -> list[str]:
+            out = [name]
+            for f in fields:
+                if f == "type":
+                    out.append("" if group else escape_latex(row["kind"]) + (
+                        rf" ($\times {row['count']}$)" if row.get("count") else ""))
+                elif f == "output":
+                    out.append("" if group else math(row["out_shape"]["latex" if formulas else "value_latex"],
+                                                     f"{row.get('qualified', name)} output"))
+                elif f == "rf":
+                    out.append("" if group else math(row["rf"]["latex"], f"{row.get('qualified', name)} RF"))
+                else:
+                    cell, mode = row[f], modes[f]
+                    shown = []
+                    if mode != "numeric":
+                        shown.append(math(cell["latex"], f"{row.get('qualified', name)} {titles[f]}"))
+                    if mode != "symbolic":
+                        shown.append((r"\itshape " if group else "") + escape_latex(cell["text"]))
+                    out += shown
+            return [LaTeX(c) for c in out]
+
+        rows = []
+        for g in view["groups"]:
+            if g["name"]:
+                rows.append({"cells": cells({**g, "qualified": g["name"]}, r"\textit{" + escape_latex(g["name"]) + "}",
+                                            True), "space": bool(rows)})
+            for r in g["rows"]:
+                name = (r"\quad " if g["name"] else "") + escape_latex(r["name"])
+                rows.append({"cells": cells(r, name), "space": bool(rows) and not g["name"] and False})
+        total = cells({**view["total"], "kind": ""}, "Total")
+        for i, col in enumerate(cols):  # a column of numbers only reads right-aligned
+            if i and all(_NUMBER.match(row["cells"][i]) for row in [*rows, {"cells": total}]):
+                col["align"] = "r"
+        widths = [max(_text_width(row["cells"][i]) for row in [*rows, {"cells": total},
+                                                                {"cells": [c["title"] for c in cols]}])
+                  for i in range(len(cols))]
+        for size, scale, sep in SIZES:
+            points = sum(widths) * CHAR_WIDTH * scale + 2 * sep * (len(cols) - 1)
+            if points <= TEXT_WIDTH:
+                break
+        else:
+            continue
+        break
+    if points > TEXT_WIDTH and any(f in fields for f in optional):
+        return latex_layout(view, tuple(f for f in fields if f not in optional))
+    where = [LaTeX(f"{s['latex']} = {s['fold_latex']}") for s in view["sizes"]]
+    return {"tex_cols": cols, "tex_rows": rows, "tex_where": where, "tex_total": total, "tex_size": size, "tex_sep": sep,
+            "tex_notes": notes, "tex_width": round(points)}
+
+
+#: A part of a note's formula TeX cannot break (no top-level + or -) wider than this is scaled to the line.
+NOTE_PIECE = 60
+
+
+def _breakable(latex: str) -> list[str]:
+    """``latex`` cut where TeX may break an inline formula: at ``+`` and ``-`` outside braces and ``\\left...\\right``."""
+    pieces, depth, start = [], 0, 0
+    for match in re.finditer(r"\\left|\\right|[{}]| [+-] ", latex):
+        token = match.group()
+        if token in ("\\left", "{"):
+            depth += 1
+        elif token in ("\\right", "}"):
+            depth -= 1
+        elif depth == 0:
+            pieces.append(latex[start:match.start()])
+            start = match.start() + 1
+    pieces.append(latex[start:])
+    return [p if i == 0 else "{}" + p for i, p in enumerate(pieces)]
+
+
+_NUMBER = re.compile(r"(\$[\d{},]+\$|(\\itshape )?[\d,.]+[KMGT]?|)\Z")
+
+
+def _text_width(cell: str) -> int:
+    """Printed characters of a text-mode cell (math inside ``$...$`` measured as math)."""
+    return sum(_width(part) + 2 * len(re.findall(r"\\times| [-+=] ", part)) if i % 2 else
+               len(re.sub(r"\\[A-Za-z]+ ?|[{}]", "", part.replace("\\quad ", "xxx")))
+               for i, part in enumerate(cell.split("$")))
+
+
+def _stage(group: dict) -> dict:
+    """A container as one row: its subtotals, the output and receptive field of its last layer."""
+    if not group["name"]:
+        return group
+    last = group["rows"][-1]
+    row = {**last, "name": group["name"], "qualified": group["name"], "kind": f"{len(group['rows'])} layers",
+           "count": None, "count_text": None, "params": group["params"], "ops": group["ops"]}
+    return {**group, "name": None, "rows": [row]}
+
+
+def _table_view(report: Report, *, columns: str | None = None, metric: str = "flops", units: bool = False,
+                values: dict | None = None, group: bool = True, longtable: bool | None = None,
+                caption: str | None = None, label: str | None = None) -> dict:
     """A report as a table: rows grouped by container (``features``, ``layer1``) with subtotals, and totals.
 
     ``columns`` is ``"symbolic"`` (formulas), ``"numeric"`` (numbers: the
@@ -251,7 +447,6 @@ def table_view(report: Report, *, columns: str | None = None, metric: str = "flo
         "longtable": rows > LONG_TABLE_ROWS if longtable is None else bool(longtable),
         "caption": caption,
         "label": label,
-        "text": _text_table(groups, TABLE_METRICS[metric]),
         "width": _table_width(groups, columns, params_columns, ops_columns),
     }
 
@@ -281,25 +476,6 @@ def _values_view(report: Report, values: dict) -> list[dict]:
     return shown
 
 
-def _text_table(groups: list[dict], metric: str) -> dict:
-    """Rows of plain text, with column widths, for the ``text/plain`` display."""
-    header = ["layer", "kind", "output", "params", metric, "RF"]
-    rows = []
-    for g in groups:
-        if g["name"]:
-            rows.append([g["name"], "", "", _text(g["params"]), _text(g["ops"]), ""])
-        for r in g["rows"]:
-            name = ("  " if g["name"] else "") + r["name"] + (f" (x{r['count_text']})" if r["count_text"] else "")
-            rows.append([name, r["kind"], r["out_shape"]["text"], _text(r["params"]),
-                         _text(r["ops"]), r["rf"]["text"]])
-    widths = [max(len(line[i]) for line in [header, *rows]) for i in range(len(header))]
-    return {"header": header, "rows": rows, "widths": widths, "right": [False, False, False, True, True, True]}
-
-
-def _text(cell: dict) -> str:
-    return cell["text"] if cell["text"] is not None else cell["expr"]
-
-
 # -- comparisons --------------------------------------------------------------
 
 def comparison_view(c: Comparison) -> dict:
@@ -318,10 +494,19 @@ def comparison_view(c: Comparison) -> dict:
         "a": quantity(c.a) | {"latex": tex(c.a)},
         "b": quantity(c.b) | {"latex": tex(c.b)},
         "ratio": quantity(c.ratio) | {"latex": tex(c.ratio)},
+        # the ratio as written before it is reduced: the step between the two costs and the lowest terms
+        "quotient": _quotient(c),
         "symbol": tex(c.symbol) if c.symbol is not None else None,
         "symbol_text": str(c.symbol) if c.symbol is not None else None,
         "break_even": [quantity(x) | {"latex": tex(x)} for x in c.break_even],
     }
+
+
+def _quotient(c: Comparison) -> LaTeX | None:
+    if c.a.is_number and c.b.is_number:
+        return None
+    shown = LaTeX(rf"\frac{{{tex(c.a)}}}{{{tex(c.b)}}}")
+    return None if shown == tex(c.ratio) else shown
 
 
 # -- dispatch -------------------------------------------------------------------
