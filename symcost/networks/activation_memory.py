@@ -33,7 +33,7 @@ import sympy
 from ..core.dtypes import bytes_per_element
 from ..core.errors import InvalidArgumentError, SymcostError, with_context
 from ..layers.saved_tensors import SAVED_TENSOR_TABLES, Saved, Saves, saved_tensors
-from .report import Report, TensorRef
+from .report import CopyRef, Report, TensorRef
 
 RECOMPUTE = ("none", "selective", "full")
 
@@ -85,21 +85,7 @@ class _Counter:
                 self.saves.append(saved_tensors(row.cost.layer, convention, kind=row.kind))
             except SymcostError as err:
                 raise with_context(err, f'activation memory: layer {index} "{row.name}" ({row.kind})') from None
-        self.owns = [row.cost.params.total != 0 or row.shared is not None or row.kind == "Parameter"
-                      for row in self.rows]
-        self.grad: list[bool] = []
-        for row, owns in zip(self.rows, self.owns):
-            self.grad.append(owns or any(self._requires_grad(ref) for ref in row.inputs))
-
-    # -- which tensors need a gradient ---------------------------------------------------------
-    def _requires_grad(self, ref: object) -> bool:
-        if ref is None:
-            return True
-        if isinstance(ref, TensorRef):
-            return ref.row is not None and self.grad[ref.row]
-        if not ref.carried:  # the last pass's output
-            return self._requires_grad(ref.last)
-        return self._requires_grad(ref.first) or any(self.owns[ref.span[0]:ref.span[1]])
+        self.grads = report.requires_grad  # which inputs require grad (networks/dataflow.py), in any pass
 
     # -- which storage a tensor lives in -------------------------------------------------------
     def _aliases(self, p: int) -> bool:
@@ -110,11 +96,11 @@ class _Counter:
 
     def _resolve(self, ref: object, reader: int, i: int) -> list[tuple[tuple, tuple]]:
         """(storage key, instance selector) pairs of the storages ``ref`` may live in."""
-        if ref is None:
+        if ref is None or isinstance(ref, CopyRef):  # a copy no row made (F.pad): its own storage
             return [(("unknown", reader, i), ())]
         while isinstance(ref, TensorRef) and ref.row is not None and self._aliases(ref.row):  # a view: its base
             reader, i, ref = ref.row, 0, self.rows[ref.row].inputs[0]
-        if ref is None:
+        if ref is None or isinstance(ref, CopyRef):
             return [(("unknown", reader, i), ())]
         if isinstance(ref, TensorRef):
             if ref.row is None:
@@ -142,7 +128,7 @@ class _Counter:
     def _kept(self, p: int) -> list[tuple[Saved, object]]:
         """The saved tensors of row ``p`` after recomputation, each with the tensor it is (None: the row's own)."""
         row, saved = self.rows[p], self.saves[p].saved
-        if not self.grad[p]:  # no input needs a gradient and no weight: autograd records nothing
+        if not self.grads[p].recorded:  # no input needs a gradient and no weight: autograd records nothing
             return []
         if self.recompute == "selective":
             saved = tuple(s for s in saved if not s.core)
@@ -159,7 +145,7 @@ class _Counter:
 
     def _entering(self, ref: object, block: str) -> object:
         """The part of tensor ``ref`` that enters ``block`` from outside it (a checkpointed block keeps it), or None."""
-        if ref is None:
+        if ref is None or isinstance(ref, CopyRef):
             return None
         if isinstance(ref, TensorRef):
             return ref if ref.row is None or _block(self.rows[ref.row].name) != block else None
@@ -181,8 +167,8 @@ class _Counter:
         storages: dict[tuple, dict] = {}  # key -> {"readers": [(row, selector), ...], "dtype": str}
         for p, row in enumerate(self.rows):
             for s, ref in self._kept(p):
-                if s.needs is not None and not any(self._requires_grad(row.inputs[j]) for j in s.needs
-                                                   if j < len(row.inputs)):
+                needs = self.grads[p].needs
+                if s.needs is not None and not any(needs[j] for j in s.needs if j < len(needs)):
                     continue
                 if s.upcast and self.act < 4:  # a float32 copy of a 16-bit input, the op's own
                     s = Saved("new", dtype="float32", shape=lambda c, i=s.index: c.in_shapes[i], role="float32 copy")
