@@ -115,14 +115,21 @@ class _Counter:
         return parts
 
     def _key_elements(self, key: tuple) -> tuple[sympy.Expr, sympy.Expr]:
-        """(instances in one forward pass, elements per sample) of a storage key."""
+        """(instances in one forward pass, elements) of a storage key, for the report's batch.
+
+        A tensor made from no input (a ``Constant`` literal) is one per batch; a buffer or a parameter is
+        not an activation (nothing)."""
+        batch = self.report.batch
         if key == ("input",):
-            return sympy.Integer(1), self.report.input_shape.numel
+            return sympy.Integer(1), batch * self.report.input_shape.numel
         if key[0] == "unknown":
             row = self.rows[key[1]]
-            return row.count, row.cost.in_shapes[key[2]].numel
+            return row.count, batch * row.cost.in_shapes[key[2]].numel
         row = self.rows[key[0]]
-        return row.count, row.cost.out_shapes[key[1]].numel
+        if not row.cost.in_shapes and row.inputs == () and row.kind in ("Constant", "Parameter"):
+            held = row.kind == "Parameter" or getattr(row.cost.layer, "buffer", False)
+            return row.count, sympy.Integer(0) if held else row.cost.out_shapes[key[1]].numel
+        return row.count, batch * row.cost.out_shapes[key[1]].numel
 
     # -- what each row keeps -------------------------------------------------------------------
     def _kept(self, p: int) -> list[tuple[Saved, object]]:
@@ -182,6 +189,8 @@ class _Counter:
                     detail[p].append(s.describe())
                     continue
                 if s.what == "input":
+                    if s.optional and s.index >= len(row.cost.in_shapes):  # not called with that input
+                        continue
                     if s.index >= len(row.inputs):
                         raise InvalidArgumentError(
                             f'activation memory: layer {p} "{row.name}" ({row.kind})', "inputs",
@@ -197,7 +206,7 @@ class _Counter:
                     entry["readers"].append((p, sel))
         for key, entry in storages.items():  # each reader is listed with the passes it adds to the earlier ones
             count, numel = self._key_elements(key)
-            size = count * numel * batch * self._bytes(entry["dtype"])
+            size = count * numel * self._bytes(entry["dtype"])
             seen: set = set()
             before = sympy.Integer(0)
             for p, sel in entry["readers"]:
