@@ -150,12 +150,12 @@ def test_einsum_not_tabled_is_an_error(equation, rule):
 
 
 # -- selections ------------------------------------------------------------------------------------------
-COND = torch.rand(5, 4) > 0.5
+COND = torch.rand(N, 5, 4) > 0.5  # a Constant is per sample, as the model's other tensors
 
 
 @pytest.mark.parametrize("grad", [True, False])
 def test_where_keeps_the_condition(grad):
-    """The bool condition (one per batch, a literal tensor) when x or y needs a gradient; else nothing."""
+    """The bool condition (a literal tensor) when x or y needs a gradient; else nothing."""
     xy = (sc.Linear(4), sc.Linear(4)) if grad else (sc.Identity(), sc.Identity())
     net = _graph(("c", sc.Constant((5, 4)), []), ("x", xy[0], ["input"]), ("y", xy[1], ["input"]),
                  ("w", sc.Where(), ["c", "x", "y"]), output="w")
@@ -253,3 +253,15 @@ def test_lstm_without_projection_is_not_tabled():
     net = sc.Sequential(sc.Linear(4), sc.LSTM(4, 6))
     with pytest.raises(sc.InvalidArgumentError, match=r'layer 1 "1" \(LSTM\).*proj_size.*oneDNN'):
         activation_bytes(net.analyze(sc.Shape(5, 4)))
+
+
+@pytest.mark.parametrize("operand", ["parameter", "buffer"])
+def test_parameters_and_buffers_kept_by_an_op_are_no_activations(operand):
+    """A product keeps its other operand: a parameter or a registered buffer, which torch leaves out."""
+    make = sc.Parameter((4, 4)) if operand == "parameter" else sc.Constant((4, 4), buffer=True)
+    net = _graph(("a", sc.Linear(4), ["input"]), ("w", make, []), ("m", sc.MatMul(), ["a", "w"]), output="m")
+    model = _Net(lambda p, t, x: p["a"](x) @ p["w"].weight, a=torch.nn.Linear(4, 4), w=torch.nn.Linear(4, 4))
+    if operand == "buffer":
+        model.register_buffer("c", torch.randn(4, 4))
+        model.fn = lambda p, t, x: p["a"](x) @ model.c
+    _check(net, sc.Shape(5, 4), model, torch.randn(N, 5, 4))

@@ -117,8 +117,8 @@ class _Counter:
     def _key_elements(self, key: tuple) -> tuple[sympy.Expr, sympy.Expr]:
         """(instances in one forward pass, elements) of a storage key, for the report's batch.
 
-        A tensor made from no input (a ``Constant`` literal) is one per batch; a buffer or a parameter is
-        not an activation (nothing)."""
+        A ``Parameter`` used as an operand, or a ``Constant`` registered as a buffer, is no activation
+        (torch's saved storages leave parameters and buffers out): nothing."""
         batch = self.report.batch
         if key == ("input",):
             return sympy.Integer(1), batch * self.report.input_shape.numel
@@ -126,9 +126,8 @@ class _Counter:
             row = self.rows[key[1]]
             return row.count, batch * row.cost.in_shapes[key[2]].numel
         row = self.rows[key[0]]
-        if not row.cost.in_shapes and row.inputs == () and row.kind in ("Constant", "Parameter"):
-            held = row.kind == "Parameter" or getattr(row.cost.layer, "buffer", False)
-            return row.count, sympy.Integer(0) if held else row.cost.out_shapes[key[1]].numel
+        if row.kind == "Parameter" or (row.kind == "Constant" and getattr(row.cost.layer, "buffer", False)):
+            return row.count, sympy.Integer(0)
         return row.count, batch * row.cost.out_shapes[key[1]].numel
 
     # -- what each row keeps -------------------------------------------------------------------
