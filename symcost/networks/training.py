@@ -354,20 +354,21 @@ def training(report: Report, *, dtype: str = "float32", optimizer: str = "adamw"
     rows = []
     for i, (row, grads) in enumerate(zip(report.rows, report.requires_grad)):
         grad_input, grad_weight = OpCounts(), OpCounts()
+        runs = row.runs
         for needs, share in grads.cases:  # which inputs need a gradient, on which share of the row's instances
             try:
                 back: Backward = backward(_own_cost(row), needs)
             except SymcostError as err:
                 raise with_context(err, f'layer {i} "{row.name}" ({row.kind})') from None
-            grad_input += back.grad_input.scaled(share)
-            grad_weight += back.grad_weight.scaled(share)
+            times = runs if share == 1 else sympy.cancel(share * runs)  # (1 - 1/n) * n*B: (n - 1)*B
+            grad_input += back.grad_input.scaled(times)
+            grad_weight += back.grad_weight.scaled(times)
         if recompute == "full":
             again = row.cost.ops if i < output_layer else OpCounts()
         elif recompute == "selective":
             again = _selective(report.rows, i)
         else:
             again = OpCounts()
-        runs = row.runs
-        rows.append(TrainingRow(row.name, row.kind, row.cost.ops.scaled(runs), grad_input.scaled(runs),
-                                grad_weight.scaled(runs), again.scaled(runs)))
+        rows.append(TrainingRow(row.name, row.kind, row.cost.ops.scaled(runs), grad_input, grad_weight,
+                                again.scaled(runs)))
     return Training(report, precision, optimizer, recompute, tuple(rows))
