@@ -18,7 +18,10 @@ identity), so it is the same after every pass: only the first pass may differ fr
 inside ``k`` symbolic Repeats thus has up to ``2**k`` cases (the first pass or a later one, at each
 level), each a share of the row's instances: ``1/t`` for a first pass, ``1 - 1/t`` for the others.
 :attr:`RowGrad.cases` lists them, so a block whose first pass reads the network's input is counted
-exactly (its first pass computes no grad-input before its first parameter).
+exactly (its first pass computes no grad-input before its first parameter). Activation memory reads
+:attr:`RowGrad.needs` and :attr:`RowGrad.recorded` (in some pass): a symbolic Repeat's row that
+records only after the first pass is counted in every pass, an upper bound that differs only when an
+op before the block's first parameter keeps a tensor no later op keeps (numbers for ``times`` unroll it).
 """
 
 from __future__ import annotations
