@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import ast
 import csv
+import inspect
 import io
 import json
 import os
@@ -30,14 +31,14 @@ from .analysis.compare import break_even, metric_of, ratio
 from .analysis.derivation import derive
 from .networks.containers import Model
 from .printing.numbers import formula, number, with_units
-from .core.errors import SymcostError, did_you_mean, with_context
+from .core.errors import SymcostError, UnknownModelError, did_you_mean, with_context
 from .core.evaluate import substitute
 from .core.expressions import parse
 from .networks.floors import FLOOR_MODES
 from .networks.validity import check_grid
 from .layers.base import Layer
 from .core.shape import Shape
-from .core.symbols import known
+from .core.symbols import known, symbol
 from .analysis.sweep import MAX_POINTS, check_points, sweep
 from .printing.text import report_table, table
 from .printing.json_view import quantity, report_view
@@ -63,15 +64,40 @@ class OutputError(OSError, SymcostError):
 
 
 # -- reading the command line ---------------------------------------------------
-def load_model(name: str) -> tuple[Model, str]:
-    """A zoo model or a spec file, and the label errors lead with."""
+def load_model(name: str, arguments: dict | None = None) -> tuple[Model, str]:
+    """A zoo model (built with ``arguments``, see :func:`zoo_settings`) or a spec file, and the label errors
+    lead with."""
     if "(" in name and not Path(name).is_file():
         return zoo_call(name), name
-    if name.lower().endswith(SPEC_SUFFIXES) or "/" in name or Path(name).is_file():
+    if _is_spec(name):
         if not Path(name).is_file():
             raise UsageError(f"{name}: no such spec file")
         return spec.load(name), Path(name).name
-    return zoo.get(name), name
+    return zoo.get(name, **(arguments or {})), name
+
+
+def _is_spec(name: str) -> bool:
+    return name.lower().endswith(SPEC_SUFFIXES) or "/" in name or Path(name).is_file()
+
+
+def zoo_settings(name: str, values: dict) -> tuple[dict, dict]:
+    """``--set`` values naming an argument of zoo model ``name``'s factory (``n_ctx`` of gpt2), which build
+    the model, and the others, which substitute its symbols; all are the others for a spec or a call."""
+    parameters = zoo_arguments(name)
+    built = {k: v for k, v in values.items() if k in parameters}
+    return built, {k: v for k, v in values.items() if k not in built}
+
+
+def zoo_arguments(name: str) -> set[str]:
+    """The keyword arguments of zoo model ``name``'s factory; none for a spec, a call or an unknown name."""
+    if "(" in name or _is_spec(name):
+        return set()
+    try:
+        factory = zoo.factory(name)
+    except UnknownModelError:  # load_model says so
+        return set()
+    return {p.name for p in inspect.signature(factory).parameters.values()
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
 
 
 def zoo_call(text: str) -> Model:
@@ -167,12 +193,15 @@ def parse_groups(items: list[str], *, ranges: bool = False) -> list[tuple[list[s
     return groups
 
 
-def check_settings(values: dict, names: set[str], subject: str) -> None:
-    """Every ``--set`` name must be a symbol of ``subject`` (whose free symbols are ``names``)."""
+def check_settings(values: dict, names: set[str], subject: str, arguments: set[str] = frozenset()) -> None:
+    """Every ``--set`` name must be a symbol of ``subject`` (whose free symbols are ``names``); a zoo
+    model's factory ``arguments`` (taken already) are named in the message too."""
     for name in values:
         if name not in names:
             have = f"its symbols are {', '.join(sorted(names))}" if names else "it has no symbols (every size is a number)"
-            hint = did_you_mean(name, sorted(names))
+            if arguments:
+                have += f"; its arguments are {', '.join(sorted(arguments))}"
+            hint = did_you_mean(name, sorted(names | set(arguments)))
             raise UsageError(f"--set {name}: {subject} has no symbol {name!r}; {hint}{have}")
 
 
@@ -259,31 +288,89 @@ def _call_value(text: str, node: ast.AST) -> object:
 
 
 # -- commands -------------------------------------------------------------------
-def report_command(args: argparse.Namespace) -> str:
-    if (args.model is None) == (args.from_torch is None):
-        raise UsageError("report takes a MODEL_OR_FILE or --from-torch MODULE:FACTORY (one of them)")
-    model, label = load_torch_model(args.from_torch, args) if args.from_torch else load_model(args.model)
+def analyzed_report(args: argparse.Namespace, command: str = "report") -> tuple[object, str]:
+    """The report ``args`` ask for (model or --from-torch, --input, --convention, --floor, --set), and its label."""
+    if (args.model is None) == (getattr(args, "from_torch", None) is None):
+        raise UsageError(f"{command} takes a MODEL_OR_FILE or --from-torch MODULE:FACTORY (one of them)")
     values = parse_settings(args.set)
+    if getattr(args, "from_torch", None):
+        model, label = load_torch_model(args.from_torch, args)
+    else:
+        arguments, values = zoo_settings(args.model, values)
+        model, label = load_model(args.model, arguments)
     shape = input_shape(args, model, symbolic=bool(SIZES & set(values)))
     try:
         report = model.analyze(shape, args.convention, floor=args.floor)
     except SymcostError as err:
         raise _from_file(err, label) from None
-    check_settings(values, report_symbols(report), label)
+    check_settings(values, report_symbols(report), label, zoo_arguments(args.model) if args.model else set())
     try:
         if values:
             report = report.subs(values)
     except SymcostError as err:
         raise _from_file(err, label) from None
+    return report, label
+
+
+def roofline_command(args: argparse.Namespace) -> str:
+    """The per-layer roofline table on a device (``--plot`` also draws it)."""
+    from .core.hardware import load_hardware
+    from .printing.tables import render
+
+    from .networks.roofline import crossover
+
+    batch = _batch(args.batch)
+    if args.crossover and not isinstance(batch, sympy.Symbol):
+        raise UsageError("--crossover solves for the batch: give it as a symbol, e.g. --batch B")
+    extra = load_hardware(args.hardware_file) if args.hardware_file else None
+    report, _ = analyzed_report(args, "roofline")
+    rf = report.batched(batch).roofline(args.hardware, args.dtype, convention=args.convention, extra=extra)
+    if args.plot:
+        from .printing.roofline_figure import plot_roofline
+
+        plot_roofline(rf, args.plot)
+    out = render(rf, args.format).rstrip("\n")  # write() ends the output with one newline
+    if not args.crossover:
+        return out
+    at = crossover(rf.total, batch)
+    if args.format == "json":
+        return json.dumps({**json.loads(out), "crossover": {"symbol": str(batch), "value": quantity(at)}}, indent=2)
+    if at == sympy.oo:
+        line = "whole model: memory-bound at every batch (no crossover)"
+    elif at.is_number and at <= 1:
+        line = f"whole model: compute-bound at every batch (the crossing, {batch} = {at}, is at most 1)"
+    else:
+        shown = f" (~{float(at):.4g})" if at.is_number else ""
+        line = f"whole model: compute-bound from {batch} = {at}{shown}"
+    from .printing.markup import escape_latex, escape_markdown
+
+    if args.format == "text":
+        return out + "\n" + line
+    return out + "\n\n" + (escape_markdown(line) if args.format == "markdown" else escape_latex(line) + r"\par")
+
+
+def _batch(text: str) -> object:
+    """``--batch``: a positive integer or a symbol name (``B``)."""
+    if text.isdigit() and len(text) <= 18 and int(text) > 0:
+        return int(text)
+    if text.isidentifier() and len(text) <= 32:
+        return symbol(text)
+    raise UsageError(f"--batch {text!r}: give a positive integer or a symbol name such as B")
+
+
+def report_command(args: argparse.Namespace) -> str:
+    if args.traffic and args.format not in ("text", "json"):
+        raise UsageError("--traffic shows in --format text or json; for markdown, use symcost roofline")
+    report, _ = analyzed_report(args)
     if args.view is not None:  # the tool's own text layout
         if args.format != "text" or args.units or args.convention != "exact":
             raise UsageError(f"--as {args.view} prints {args.view}'s own text layout and counts; "
                              "leave out --format, --units and --convention")
         return str(peer_view(report, args.view, dtype=args.dtype))
     if args.format == "json":
-        return json.dumps(report_view(report, args.dtype), indent=2)
+        return json.dumps(report_view(report, args.dtype, traffic=args.traffic), indent=2)
     if args.format == "text":
-        return report_table(report_view(report, args.dtype), units=args.units)
+        return report_table(report_view(report, args.dtype, traffic=args.traffic), units=args.units)
     if args.format == "markdown":
         return report.to_markdown(units=args.units)
     return report.to_latex(units=args.units)
@@ -294,8 +381,8 @@ def train_command(args: argparse.Namespace) -> str:
     from .core.symbols import B
     from .printing.training_view import training_json
 
-    model, label = load_model(args.model)
-    values = parse_settings(args.set)
+    arguments, values = zoo_settings(args.model, parse_settings(args.set))
+    model, label = load_model(args.model, arguments)
     try:
         over = parse_groups([args.over], ranges=True) if args.over else []
     except UsageError as err:  # parse_groups speaks of --set
@@ -308,7 +395,8 @@ def train_command(args: argparse.Namespace) -> str:
     shape = input_shape(args, model, symbolic=bool(SIZES & (set(values) | {n for g, _ in over for n in g})))
     try:
         report = model.analyze(shape, args.convention, floor=args.floor, batch=B)
-        check_settings({**values, **{n: 0 for g, _ in over for n in g}}, report_symbols(report), label)
+        check_settings({**values, **{n: 0 for g, _ in over for n in g}}, report_symbols(report), label,
+                       zoo_arguments(args.model))
         step = report.training(args.precision, args.optimizer, args.recompute)
         if over:
             from .printing.memory_figure import memory_figure
@@ -406,8 +494,9 @@ def _cell(q: dict, expr: sympy.Expr) -> str:
 
 
 def sweep_command(args: argparse.Namespace) -> str:
-    model, label = load_model(args.model)
     groups = parse_groups(args.set, ranges=True)
+    arguments, _ = zoo_settings(args.model, dict.fromkeys(n for names, _ in groups for n in names))
+    model, label = load_model(args.model, {n: symbol(n) for n in arguments})  # a swept zoo argument: its symbol
     check_points({" = ".join(names): values for names, values in groups}, args.max_points)
     if not groups:
         raise UsageError("sweep needs at least one --set NAME=START:STOP[:STEP]")
@@ -604,7 +693,29 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--as", dest="view", metavar="TOOL",
                         help="show the report as a seed tool prints it: torchstat or torchsummary (numbers only)")
     report.add_argument("--dtype", default="float32", help="dtype of param_bytes (float32, float16, ...)")
+    report.add_argument("--traffic", action="store_true",
+                        help="also the bytes each layer reads and writes, for --dtype (json: a bytes object per layer)")
     report.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    roof = sub.add_parser("roofline", help="per-layer arithmetic intensity and time bound on a device")
+    roof.add_argument("model", metavar="MODEL_OR_FILE", nargs="?",
+                      help="a zoo name (symcost zoo) or a .yaml/.json spec")
+    roof.add_argument("--from-torch", metavar="MODULE:FACTORY",
+                      help="import MODULE (this runs its code) and convert the torch.nn.Module FACTORY() returns")
+    _analysis_options(roof)
+    roof.set_defaults(convention="flops2")
+    roof.add_argument("--hardware", required=True,
+                      help="a preset (h100-sxm, a100-80gb, ...) or an entry of --hardware-file")
+    roof.add_argument("--hardware-file", metavar="YAML",
+                      help="your own hardware entries (layout: symcost/core/data/hardware.yaml)")
+    roof.add_argument("--dtype", default="bfloat16", help="element type of weights and activations (default bfloat16)")
+    roof.add_argument("--format", choices=("text", "markdown", "latex", "json"), default="text")
+    roof.add_argument("--batch", default="1", metavar="N",
+                      help="samples per pass: an integer or a symbol such as B (weights are read once per pass)")
+    roof.add_argument("--crossover", action="store_true",
+                      help="also solve for the batch at which the whole model turns compute-bound (--batch B)")
+    roof.add_argument("--plot", metavar="PNG", help="also draw the roofline to PNG (needs matplotlib)")
+    roof.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
     compare = sub.add_parser("compare", help="the ratio of two layers' or two models' costs")
     compare.add_argument("a", metavar="A", help="a layer such as 'conv2d(C_out, K, padding=same)', a zoo name or a spec")
@@ -652,7 +763,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = {"report": report_command, "compare": compare_command, "sweep": sweep_command, "train": train_command,
+COMMANDS = {"report": report_command, "roofline": roofline_command, "compare": compare_command,
+            "sweep": sweep_command, "train": train_command,
             "zoo": zoo_command, "layers": layers_command, "explain": explain_command}
 
 

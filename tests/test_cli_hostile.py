@@ -34,8 +34,12 @@ def _specs(tmp: Path) -> dict[str, str]:
 # (argv, exit status, fragment of stderr when 2 / of stdout when 0); "{div.yaml}" names a file made above.
 CASES = {
     # --set of a symbol the model does not have
-    "set alpha on numeric mobilenet": (["report", "mobilenet_v1", "--set", "alpha=1/2"], 2,
-                                       "mobilenet_v1 has no symbol 'alpha'"),
+    "set beta on numeric mobilenet": (["report", "mobilenet_v1", "--set", "beta=1/2"], 2,
+                                      "mobilenet_v1 has no symbol 'beta'; it has no symbols (every size is a number); "
+                                      "its arguments are alpha, num_classes, resolution"),
+    # --set of a zoo factory's argument builds the model with it, as mobilenet_v1(alpha=1/2) does
+    "set alpha builds mobilenet": (["report", "mobilenet_v1", "--set", "alpha=1/2", "--format", "json"], 0,
+                                   '"value": 1331592'),
     "set H with numeric --input": (["report", "resnet50", "--input", "3,224,224", "--set", "H=W=300"], 2,
                                    "resnet50 has no symbol 'H'"),
     "set a spec symbol that is not there": (["report", "{div.yaml}", "--set", "m=2"], 2,

@@ -155,7 +155,7 @@ def test_zoo_lists_every_model(capsys):
     out = run(capsys, "zoo")
     assert ["resnet50", "(3,", "224,", "224)", "25,557,032", "4,089,184,256"] in [line.split() for line in
                                                                                 out.splitlines()]
-    assert len(json.loads(run(capsys, "zoo", "--format", "json"))) == 23  # 19 CNNs, gpt2, llama and their decode steps
+    assert len(json.loads(run(capsys, "zoo", "--format", "json"))) == 26  # 19 CNNs, gpt2, llama, their decode steps, bert, vit, t5
 
 
 def test_explain_as_json(capsys):

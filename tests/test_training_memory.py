@@ -139,8 +139,9 @@ def test_max_batch_refuses_a_non_positive_memory(resnet):
 
 
 # -- CLI and figure -----------------------------------------------------------------------------------------------
-def test_cli_train_gpt2_prints_the_ledger_and_flops(capsys):
-    assert main(["train", "gpt2(n_ctx=1024)", "--set", "B=8", "--optimizer", "adamw", "--precision", "bf16-mixed",
+@pytest.mark.parametrize("model, settings", [("gpt2(n_ctx=1024)", []), ("gpt2", ["--set", "n_ctx=1024"])])
+def test_cli_train_gpt2_prints_the_ledger_and_flops(capsys, model, settings):
+    assert main(["train", model, *settings, "--set", "B=8", "--optimizer", "adamw", "--precision", "bf16-mixed",
                  "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     params = 124_439_808  # GPT-2 small, the tied head counted once

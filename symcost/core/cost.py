@@ -26,6 +26,7 @@ from .display_hook import Displayable
 from .errors import SymcostError, with_context
 from .evaluate import substitute
 from .shape import Shape
+from .traffic import Traffic, cost_traffic
 
 Expr = sympy.Expr
 
@@ -65,6 +66,10 @@ class Cost(Displayable):
     def flops(self, convention: object = "exact") -> Expr:
         """FLOPs under a convention (a preset name or a :class:`Convention`)."""
         return count_flops(self, convention)
+
+    def traffic(self, dtype: str = "float32") -> Traffic:
+        """Bytes read and written with elements of ``dtype`` (:mod:`symcost.core.traffic`)."""
+        return cost_traffic(self, dtype)
 
     def subs(self, values: dict | None = None, /, **by_name: object) -> "Cost":
         """The same cost with symbols replaced, e.g. ``cost.subs(W=224)``: exact integers.

@@ -48,3 +48,36 @@ def peer_view(report: object, tool: str, **options: object) -> object:
     from ..printing.peer_views import peer_view as view
 
     return view(report, tool, **options)
+
+
+class Tabular:
+    """Objects laid out as one table (a roofline): ``to_text``, ``to_markdown``, ``to_json`` and Jupyter's
+    Markdown, through :mod:`symcost.printing.tables`, imported when called."""
+
+    __slots__ = ()
+
+    def to_text(self) -> str:
+        from ..printing.tables import render
+
+        return render(self, "text")
+
+    def to_markdown(self) -> str:
+        from ..printing.tables import render
+
+        return render(self, "markdown")
+
+    def to_json(self) -> str:
+        from ..printing.tables import render
+
+        return render(self, "json")
+
+    def to_latex(self) -> str:
+        from ..printing.tables import render
+
+        return render(self, "latex")
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def __str__(self) -> str:
+        return self.to_text()

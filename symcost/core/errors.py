@@ -80,6 +80,17 @@ class SpecError(ValueError, SymcostError):
     """A spec file that cannot be read as a network: one line with the file, the path and the rule."""
 
 
+class HardwareError(ValueError, SymcostError):
+    """A hardware entry or file that breaks a rule (a figure without its unit, an unknown dtype)."""
+
+
+class UnknownHardwareError(KeyError, SymcostError):
+    """A hardware name that is neither a preset nor an entry of the user's file."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class TemplateError(ValueError, SymcostError):
     """A template cannot be rendered: a syntax error, a missing variable, an unreadable file."""
 

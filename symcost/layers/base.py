@@ -22,6 +22,7 @@ from ..core.display_hook import Displayable
 from ..core.errors import ArgumentTypeError, ShapeError
 from ..core.evaluate import substitute
 from ..core.shape import Shape
+from ..core.traffic import Traffic, default_traffic
 
 #: What a ``role`` may be: a word a convention selector ``Kind[role=value]`` can name.
 _ROLE = re.compile(r"[\w.]+")
@@ -97,6 +98,14 @@ class Layer(Displayable):
 
     def _cost(self, *shapes: Shape) -> Cost:
         raise NotImplementedError
+
+    def traffic(self, cost: Cost, size: int) -> Traffic:
+        """The bytes this layer moves for ``cost`` with ``size``-byte elements (:mod:`symcost.core.traffic`).
+
+        A view of the input moves nothing; every other kind moves its inputs, weights and outputs
+        unless it overrides this hook.
+        """
+        return Traffic() if self.aliases_input else default_traffic(cost, size)
 
     def _spatial_map(self, shape: Shape, nd: int) -> Shape:
         """``shape`` checked to be a map with ``nd`` spatial axes: (C, L), (C, H, W) or (C, T, H, W)."""

@@ -38,6 +38,7 @@ from ..core.cost import Cost
 from ..core.counts import OpCounts
 from ..core.errors import InvalidArgumentError, ShapeError
 from ..core.shape import Shape
+from ..core.traffic import BOOL_BYTES, Traffic
 from .activations import Activation
 from .base import Layer
 from .elementwise import broadcast
@@ -145,3 +146,8 @@ class MaskedFill(Layer):
         if out.rank != x.rank or any(a != b for a, b in zip(out.dims, x.dims)):
             raise ShapeError(f"{self.label}: the mask {mask} does not broadcast to the input's shape {x}")
         return Cost(self.kind, (x, mask), x)
+
+    def traffic(self, cost: Cost, size: int) -> Traffic:
+        """``x`` read, its bool mask read at one byte an element, the output written."""
+        x, mask = cost.in_shapes
+        return Traffic(inputs=x.numel * size + mask.numel * BOOL_BYTES, outputs=x.numel * size)

@@ -27,6 +27,7 @@ from ..core.cost import Cost
 from ..core.counts import OpCounts, Params
 from ..core.errors import InvalidArgumentError, ShapeError
 from ..core.shape import Shape
+from ..core.traffic import INDEX_BYTES, Traffic
 from .base import Layer
 from .registry import register
 
@@ -60,6 +61,10 @@ class Embedding(Layer):
                     params=Params(weight=self.num_embeddings * self.embedding_dim),
                     ops=OpCounts(lookup_macs=ids.numel * self.num_embeddings * self.embedding_dim))
 
+    def traffic(self, cost: Cost, size: int) -> Traffic:
+        """A gather: the int64 ids and the rows they pick (``L*D``, not the table) read, the rows written."""
+        return _gather_traffic(cost, size, rows=cost.in_shape.numel * self.embedding_dim)
+
 
 @register
 @dataclass(frozen=True)
@@ -82,3 +87,11 @@ class EmbeddingBag(Layer):
         out = Shape(d) if ids.rank == 1 else Shape(bags, d)
         return Cost(self.kind, (ids,), out, params=Params(weight=self.num_embeddings * d),
                     ops=reduce.scaled(bags * d))
+
+    def traffic(self, cost: Cost, size: int) -> Traffic:
+        """The int64 ids and the ``ids*D`` rows they pick read, one row per bag written."""
+        return _gather_traffic(cost, size, rows=cost.in_shape.numel * self.embedding_dim)
+
+
+def _gather_traffic(cost: Cost, size: int, rows: object) -> Traffic:
+    return Traffic(gathered=rows * size, inputs=cost.in_shape.numel * INDEX_BYTES, outputs=cost.activations * size)

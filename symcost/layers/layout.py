@@ -27,6 +27,7 @@ from ..core import arguments as arg
 from ..core.cost import Cost
 from ..core.errors import InvalidArgumentError, ShapeError
 from ..core.shape import Shape
+from ..core.traffic import INDEX_BYTES, Traffic
 from .base import Layer
 from .dims import axis, dim_int, dim_ints
 from .registry import register
@@ -211,6 +212,11 @@ class IndexSelect(Layer):
     def _cost(self, shape: Shape) -> Cost:
         a = axis(self.dim, shape.rank, layer=self.label, argument="dim")
         return Cost(self.kind, (shape,), Shape(*shape.dims[:a], self.index_count, *shape.dims[a + 1 :]))
+
+    def traffic(self, cost: Cost, size: int) -> Traffic:
+        """A gather: the int64 index and the selected entries (the output's size) read, the output written."""
+        out = cost.activations * size
+        return Traffic(inputs=out + self.index_count * INDEX_BYTES, outputs=out)
 
 
 @register

@@ -21,6 +21,7 @@ from ..core.cost import Cost, chain
 from ..core.errors import ArgumentTypeError, InvalidArgumentError
 from .registry import register
 from ..core.shape import Shape
+from ..core.traffic import Traffic, default_traffic
 from .base import Layer
 from .conv import Conv2d
 
@@ -67,3 +68,10 @@ class SeparableConv2d(Layer):
         depthwise = self._depthwise(c_in).cost(shape)
         pointwise = self._pointwise().cost(depthwise.out_shape)
         return chain(self.kind, [depthwise, pointwise])
+
+    def traffic(self, cost: Cost, size: int) -> Traffic:
+        """Two kernels: the depthwise output is written, then read back by the pointwise conv."""
+        _, h, w = cost.out_shape.dims
+        middle = cost.in_shape.C * self.depth_multiplier * h * w * size
+        own = default_traffic(cost, size)
+        return own + Traffic(inputs=middle, outputs=middle)

@@ -25,6 +25,7 @@ from ..core.cost import Cost
 from ..core.counts import Params
 from ..core.errors import ArgumentTypeError
 from ..core.shape import Shape
+from ..core.traffic import Traffic
 from .base import Layer
 from .registry import register
 
@@ -51,6 +52,10 @@ class Parameter(Layer):
     def _cost(self) -> Cost:
         return Cost(self.kind, (), self.shape, params=Params(weight=self.shape.numel))
 
+    def traffic(self, cost: Cost, size: int) -> Traffic:
+        """Nothing: the layer that uses the tensor reads it (as its input)."""
+        return Traffic()
+
 
 @register
 @dataclass(frozen=True)
@@ -68,3 +73,7 @@ class Constant(Layer):
     def _cost(self) -> Cost:
         buffers = (("constant", self.shape.numel),) if self.buffer else ()
         return Cost(self.kind, (), self.shape, params=Params(buffers=buffers))
+
+    def traffic(self, cost: Cost, size: int) -> Traffic:
+        """Nothing: the layer that uses the tensor reads it (as its input)."""
+        return Traffic()

@@ -273,13 +273,15 @@ def _joined(op: Layer, sources: list[str], inputs: list[Flow], name: str) -> tup
         if not isinstance(op, Layer):
             raise ShapeError("a network takes one input")
         cost = _cost(op, *shapes)
-        rf = _merged(f'{op.kind} "{name}"', _on_grid(inputs, cost.out_shape), cost.out_shape)
+        fields = [f for f in _on_grid(inputs, cost.out_shape) if f is not None]
+        rf = _merged(f'{op.kind} "{name}"', fields, cost.out_shape) if fields else None  # None: only constants
     except SymcostError as err:
         if type(err) is ShapeError and any(s.free_symbols for s in shapes) and "floor=" not in str(err):
             err = ShapeError(f"{err}; if the inputs agree on your input sizes, analyze on those "
                              "(e.g. H = 16*h) or with floor='divisible'")
         raise _in_node(err, op, name, sources, inputs) from None
-    row = Row(name, op.kind, cost, 1, rf, inputs=tuple(f.tensor for f in inputs))
+    row_rf = rf if rf is not None else ReceptiveField.identity(0)  # inputs that are all parameters: no field
+    row = Row(name, op.kind, cost, 1, row_rf, inputs=tuple(f.tensor for f in inputs))
     return [row], Flow(cost.out_shape, rf, inputs[0].index + 1, TensorRef(inputs[0].index))
 
 

@@ -33,6 +33,7 @@ from ..core.errors import DivisibilityError, InvalidArgumentError, SymcostError,
 from ..core.evaluate import substitute
 from ..core.receptive_field import ReceptiveField
 from ..core.shape import Shape
+from ..core.traffic import Traffic
 
 #: Bytes per element of the dtypes ``param_bytes`` accepts.
 
@@ -151,6 +152,14 @@ class Row:
     def activations(self) -> sympy.Expr:
         return self.runs * self.cost.activations
 
+    def traffic(self, dtype: str = "float32") -> Traffic:
+        """Bytes the row moves in one pass: its weights ``count`` times, the rest for every sample
+        (a tied weight is read by every layer that uses it, though counted once as a parameter)."""
+        cost = self.cost
+        if self.shared is not None and cost.layer is not None:  # the row's params leave out the shared part
+            cost = replace(cost, params=cost.layer.cost(*cost.in_shapes).params)
+        return cost.traffic(dtype).scaled(self.count, self.runs)
+
     def check(self, values: dict | None = None, /, **by_name: object) -> None:
         """Re-run every rule this row was built under, with numbers: its Repeats' ``times``, its layer's rules."""
         for times in self.repeats:
@@ -166,8 +175,13 @@ class Row:
         return self.substituted(values, **by_name)
 
     def substituted(self, values: dict | None = None, /, **by_name: object) -> "Row":
-        """Symbols replaced without re-checking the rules."""
-        return self.map_exprs(lambda e: substitute(e, values, **by_name))
+        """Symbols replaced without re-checking the rules; the cost's layer gets the numbers too
+        (what reads its arguments, such as a traffic hook, sees the same sizes as the counts)."""
+        row = self.map_exprs(lambda e: substitute(e, values, **by_name))
+        layer = self.cost.layer
+        if layer is not None and hasattr(layer, "subs"):
+            row = replace(row, cost=replace(row.cost, layer=layer.subs(values, **by_name)))
+        return row
 
     def map_exprs(self, fn) -> "Row":
         return Row(self.name, self.kind, self.cost.map_exprs(fn), fn(self.count), self.rf.map_exprs(fn),
@@ -226,6 +240,10 @@ class Totals:
         if conv.rules:  # weighed layer by layer
             return sympy.Add(*(row.flops(conv) for row in self.rows))
         return count_flops(self.ops, conv)
+
+    def traffic(self, dtype: str = "float32") -> Traffic:
+        """Bytes every row moves in one pass, summed (:meth:`Row.traffic`)."""
+        return Traffic.sum(row.traffic(dtype) for row in self.rows)
 
     def param_bytes(self, dtype: str = "float32", *, buffers: bool = False) -> sympy.Expr:
         """Model size in bytes: parameters (and buffers) times bytes per element."""
@@ -347,6 +365,12 @@ class Report(Displayable):
         from .dataflow import requires_grad
 
         return requires_grad(self)
+
+    def roofline(self, hardware: object, dtype: str = "bfloat16", **options: object):
+        """The roofline on ``hardware`` (a preset name or Hardware) for ``dtype``: see :mod:`symcost.networks.roofline`."""
+        from .roofline import roofline
+
+        return roofline(self, hardware, dtype, **options)
 
     def training(self, dtype: str = "float32", optimizer: str = "adamw", recompute: str = "none") -> object:
         """One training step: FLOPs and memory ledger (:mod:`symcost.networks.training`)."""

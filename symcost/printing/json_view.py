@@ -63,15 +63,21 @@ def row_view(row: Row, convention: object) -> dict:
     }
 
 
-def report_view(report: Report, dtype: str = "float32") -> dict:
+def traffic_view(traffic: object, dtype: str) -> dict:
+    """``{weights, gathered, inputs, outputs, read, written, total}`` bytes as ``Q`` objects, and the dtype."""
+    return {**{k: quantity(v) for k, v in traffic.as_dict().items()}, "dtype": dtype}
+
+
+def report_view(report: Report, dtype: str = "float32", *, traffic: bool = False) -> dict:
     """The DESIGN.md JSON object of a report (plus ``floor``, ``assumptions``, buffers and peak memory).
 
-    A layer's ``shared`` names the earlier layer that counted the tensors it
+    With ``traffic=True`` each layer and the total also get ``bytes``: the bytes read and written for
+    ``dtype`` (:mod:`symcost.core.traffic`). A layer's ``shared`` names the earlier layer that counted the tensors it
     shares (else null); ``unused_params`` lists tensors no layer uses, which
     ``total`` counts.
     """
     total = report.total
-    return {
+    view = {
         "model": report.model,
         "convention": report.convention.name,
         "input": [str(d) for d in report.input_shape],
@@ -94,3 +100,8 @@ def report_view(report: Report, dtype: str = "float32") -> dict:
             "rf": rf_view(report.rf),
         },
     }
+    if traffic:  # asked for (--traffic): a "bytes" object per layer and in total, for ``dtype``
+        for layer, row in zip(view["layers"], report.rows):
+            layer["bytes"] = traffic_view(row.traffic(dtype), dtype)
+        view["total"]["bytes"] = traffic_view(total.traffic(dtype), dtype)
+    return view

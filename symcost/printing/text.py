@@ -95,6 +95,10 @@ def report_table(view: dict, units: bool = False) -> str:
         f"(peak {shown(total['peak_activations'], units)} elements)",
         "Receptive field    " + rf_cell(total["rf"], ", ", ("size", "stride", "padding")),
     ]
+    if "bytes" in total:
+        moved = total["bytes"]
+        lines.append(f"Bytes moved        {shown(moved['total'], units)}   (read {shown(moved['read'], units)}, "
+                     f"written {shown(moved['written'], units)}, as {moved['dtype']})")
     lines += [f"Assumes integer    {formula_text(a['integer'])}: {a['reason']}" for a in view["assumptions"]]
     lines += [f"* Shared           {layer['name']}: tensors counted at {layer['shared']}"
               for layer in view["layers"] if layer.get("shared")]

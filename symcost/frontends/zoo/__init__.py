@@ -26,11 +26,14 @@ from typing import Callable
 from ...networks.containers import Model
 from ...core.errors import UnknownModelError, did_you_mean
 from .alexnet import alexnet, alexnet2012
+from .bert import bert
 from .fusionnet import fusionnet
 from .mobilenet import mobilenet_v1, mobilenet_v2
+from .t5 import t5
 from .transformers import gpt2, gpt2_decode, llama, llama_decode
 from .resnet import resnet, resnet18, resnet34, resnet50, resnet101, resnet152
 from .unet import unet
+from .vit import vit
 from .vgg import vgg, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 
 #: Every built-in model: its zoo name and the factory that builds it.
@@ -58,9 +61,12 @@ MODELS: dict[str, Callable[..., Model]] = {
     "gpt2_decode": gpt2_decode,
     "llama": llama,
     "llama_decode": llama_decode,
+    "bert": bert,
+    "vit": vit,
+    "t5": t5,
 }
 
-__all__ = ["MODELS", "names", "get", "vgg", "resnet", *MODELS]
+__all__ = ["MODELS", "names", "get", "factory", "vgg", "resnet", *MODELS]
 
 
 def _normalize(name: str) -> str:
@@ -75,10 +81,15 @@ def names() -> list[str]:
     return sorted(MODELS)
 
 
-def get(name: str, **kwargs: object) -> Model:
-    """The model called ``name`` (``ResNet-50``, ``resnet_50``, ``resnet50``), built with ``kwargs``."""
+def factory(name: str) -> Callable[..., Model]:
+    """The function that builds the model called ``name`` (found as :func:`get` finds it)."""
     key = _normalize(name) if isinstance(name, str) else None
     if key not in _BY_KEY:
         hint = did_you_mean(name if isinstance(name, str) else "", names())
         raise UnknownModelError(f"unknown model {name!r}; {hint}known models: {', '.join(names())}")
-    return MODELS[_BY_KEY[key]](**kwargs)
+    return MODELS[_BY_KEY[key]]
+
+
+def get(name: str, **kwargs: object) -> Model:
+    """The model called ``name`` (``ResNet-50``, ``resnet_50``, ``resnet50``), built with ``kwargs``."""
+    return factory(name)(**kwargs)

@@ -25,10 +25,9 @@ from __future__ import annotations
 import sympy
 
 from ...core.conventions import count_flops
+from ...core.traffic import UNREAD_BUFFERS
 from . import MB, Call, PeerView, fixed, shortest
 
-#: Buffers a forward pass at inference never reads (a counter torch bumps in training only).
-UNREAD_BUFFERS = frozenset({"num_batches_tracked"})
 COLUMNS = ("module name", "input shape", "output shape", "params", "memory(MB)", "MAdd", "Flops",
            "MemRead(B)", "MemWrite(B)", "MemR+W(B)")
 OMITTED = ("duration[%]: the wall-clock share of one run, not a count",)
