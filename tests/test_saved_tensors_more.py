@@ -265,3 +265,20 @@ def test_parameters_and_buffers_kept_by_an_op_are_no_activations(operand):
         model.register_buffer("c", torch.randn(4, 4))
         model.fn = lambda p, t, x: p["a"](x) @ model.c
     _check(net, sc.Shape(5, 4), model, torch.randn(N, 5, 4))
+
+
+# -- dropouts: feature dropouts keep one noise value per channel, p=1 a zero scalar ------------------------
+@pytest.mark.parametrize("kind, shape", [
+    ("Dropout", (4, 6, 8)), ("AlphaDropout", (4, 6, 8)), ("FeatureAlphaDropout", (4, 6, 8)),
+    ("FeatureAlphaDropout", (6,)), ("Dropout1d", (4, 6)), ("Dropout1d", (6,)), ("Dropout2d", (4, 6, 8)),
+    ("Dropout2d", (4, 6)), ("Dropout2d", (6,)), ("Dropout3d", (2, 4, 6, 8)), ("Dropout3d", (4, 6, 8)),
+])
+@pytest.mark.parametrize("p", [0.3, 1.0, 0.0])
+def test_dropouts(kind, shape, p):
+    import warnings
+
+    net = sc.Sequential(sc.Linear(shape[-1]), getattr(sc, kind)(p))
+    model = torch.nn.Sequential(torch.nn.Linear(shape[-1], shape[-1]), getattr(torch.nn, kind)(p))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch warns on the ranks it reads as unbatched
+        _check(net, sc.Shape(*shape), model, torch.randn(N, *shape))

@@ -95,10 +95,30 @@ def _fixed(*saved: Saved, aliases: bool | None = None) -> Callable:
 
 def _dropout(layer) -> Saves:
     """CPU eager: ``input * noise``, noise a ``bernoulli_`` tensor in the input's dtype, saved by the
-    product (on CUDA ``native_dropout`` saves a bool mask instead); ``p=0`` returns the input."""
+    product (on CUDA ``native_dropout`` saves a bool mask instead); ``p=0`` returns the input and ``p=1``
+    multiplies it by a zero scalar, which the product keeps. ``AlphaDropout`` keeps its noise the same way.
+    The feature dropouts (``Dropout1d/2d/3d``, ``FeatureAlphaDropout``) keep one value per channel,
+    ``(C, 1, ...)`` per sample; on a sample of one axis a full-size one (``feature_dropout`` of a 2-D
+    input); ``Dropout1d`` on one axis and ``Dropout3d`` on other than four take the batch for the
+    channels of an unbatched input (torch's ``unsqueeze(0)``): one value per sample."""
     if layer.p == 0:
         return Saves((), aliases=True)
+    if layer.p == 1:
+        return Saves((_new("zero", lambda c: Shape(), per_sample=False),), aliases=False)
+    if layer.kind in _FEATURE_DROPOUTS:
+        return Saves((_new("noise", lambda c: _feature_noise(layer.kind, c.in_shape)),), aliases=False)
     return Saves((_new("mask", lambda c: c.in_shape),), aliases=False)
+
+
+_FEATURE_DROPOUTS = ("Dropout1d", "Dropout2d", "Dropout3d", "FeatureAlphaDropout")
+
+
+def _feature_noise(kind: str, shape: Shape) -> Shape:
+    if (kind == "Dropout1d" and shape.rank == 1) or (kind == "Dropout3d" and shape.rank != 4):
+        return Shape(1)
+    if shape.rank == 1:
+        return shape
+    return Shape(shape.dims[0], *(1,) * (shape.rank - 1))
 
 
 def _sdpa(layer) -> Saves:
@@ -283,7 +303,8 @@ EAGER: dict[str, Callable] = {
     "Embedding": _fixed(_in(dtype="int64")),                          # embedding_backward(grad, indices)
     "ScaledDotProductAttention": _sdpa,
     "Parameter": _NOTHING, "Constant": _NOTHING,
-    **{kind: _dropout for kind in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d")},
+    **{kind: _dropout for kind in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+                                   "FeatureAlphaDropout")},
     # views: nothing saved, the output shares the input's storage
     **{kind: _NOTHING for kind in ("Identity", "Flatten", "Unflatten", "Reshape", "View", "Squeeze", "Unsqueeze",
                                    "Permute", "Transpose", "Expand", "Select", "Slice", "Chunk", "Split", "Unbind")},
