@@ -282,3 +282,10 @@ def test_dropouts(kind, shape, p):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch warns on the ranks it reads as unbatched
         _check(net, sc.Shape(*shape), model, torch.randn(N, *shape))
+
+
+def test_every_kind_has_an_eager_entry():
+    from symcost.layers import registry
+    from symcost.layers.saved_tensors import EAGER
+
+    assert set(registry.kinds()) - set(EAGER) == set()
