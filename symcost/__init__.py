@@ -28,7 +28,7 @@ _EXPORTS = {
     **dict.fromkeys(["ReceptiveField"], "core.receptive_field"),
     **dict.fromkeys(["Traffic"], "core.traffic"),
     **dict.fromkeys(["Hardware", "get_hardware", "load_hardware"], "core.hardware"),
-    **dict.fromkeys(["Roofline", "roofline", "crossover", "tokens_per_second"], "networks.roofline"),
+    **dict.fromkeys(["Roofline", "roofline", "compute_bound_at", "tokens_per_second"], "networks.roofline"),
     **dict.fromkeys(["evaluate", "substitute"], "core.evaluate"),
     **dict.fromkeys(["SymcostError", "ArgumentTypeError", "InvalidArgumentError", "ShapeError",
                      "UnknownConventionError", "UnknownLayerError", "UnknownModelError", "DivisibilityError",

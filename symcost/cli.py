@@ -317,7 +317,7 @@ def roofline_command(args: argparse.Namespace) -> str:
     from .core.hardware import load_hardware
     from .printing.tables import render
 
-    from .networks.roofline import crossover
+    from .networks.roofline import compute_bound_at
 
     batch = _batch(args.batch)
     if args.crossover and not isinstance(batch, sympy.Symbol):
@@ -332,7 +332,7 @@ def roofline_command(args: argparse.Namespace) -> str:
     out = render(rf, args.format).rstrip("\n")  # write() ends the output with one newline
     if not args.crossover:
         return out
-    at = crossover(rf.total, batch)
+    at = compute_bound_at(rf.total, batch)
     if args.format == "json":
         return json.dumps({**json.loads(out), "crossover": {"symbol": str(batch), "value": quantity(at)}}, indent=2)
     if at == sympy.oo:

@@ -94,3 +94,13 @@ def test_imports_point_down_the_layers():
     # the one documented hook: a Cost or Report displays itself through printing, imported when called
     hooks = {(a, b) for a, b, top in _imports() if _layer(b) > _layer(a) >= 0}
     assert {a for a, _ in hooks} <= {"symcost.core.display_hook"}
+
+
+def test_every_public_name_is_exported_from_one_module():
+    """``_EXPORTS`` is one dict literal; a name listed twice would silently hide the first module's object."""
+    tree = ast.parse((PACKAGE / "__init__.py").read_text(encoding="utf-8"))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "fromkeys":
+            names += [elt.value for elt in node.args[0].elts]
+    assert names and len(names) == len(set(names)), sorted({n for n in names if names.count(n) > 1})

@@ -16,7 +16,7 @@ import symcost as sc
 from symcost.cli import main
 from symcost.core.errors import HardwareError, SymcostError, UnknownHardwareError
 from symcost.core.hardware import get_hardware, load_hardware, loads_hardware, presets
-from symcost.networks.roofline import crossover, tokens_per_second
+from symcost.networks.roofline import compute_bound_at, tokens_per_second
 from symcost.symbols import B, symbol
 
 T12 = 10**12
@@ -70,7 +70,7 @@ def test_the_batch_crossover_of_a_linear_layer_holds_on_both_sides():
     P, M = DATASHEET["h100-sxm"]
     # 2*K*N*B*M = P*(2*K*N + 2*B*(K + N))  =>  B* = P*K*N / (K*N*M - P*(K + N))
     expected = P * K * N / (K * N * M - P * (K + N))
-    b_star = crossover(rf.total, B)
+    b_star = compute_bound_at(rf.total, B)
     assert b_star == expected
     below, above = math.floor(b_star), math.ceil(b_star)
     assert rf.subs(B=below).total.bound == "memory"
@@ -83,7 +83,7 @@ def test_crossover_with_free_sizes_is_a_formula():
     rep = sc.Sequential(sc.Linear(d, bias=False)).analyze(sc.Shape(d)).batched(B)
     point = rep.roofline("a100-80gb", "bfloat16").total
     P, M = DATASHEET["a100-80gb"]
-    b_star = crossover(point, B)
+    b_star = compute_bound_at(point, B)
     assert sympy.simplify(b_star - P * d / (d * M - 2 * P)) == 0
     value = b_star.subs(d, 1024)
     assert point.map_exprs(lambda e: e.subs({d: 1024, B: math.floor(value)})).bound == "memory"
@@ -92,7 +92,7 @@ def test_crossover_with_free_sizes_is_a_formula():
 
 def test_a_layer_without_weights_never_crosses():
     rep = sc.Sequential(sc.ReLU()).analyze(sc.Shape(64)).batched(B)
-    assert crossover(rep.roofline("h100-sxm", "float32").total, B) == sympy.oo
+    assert compute_bound_at(rep.roofline("h100-sxm", "float32").total, B) == sympy.oo
 
 
 def test_the_roofline_of_a_symbolic_model_renders():
@@ -143,7 +143,7 @@ def test_decode_tokens_per_second_is_bandwidth_over_bytes():
 def test_a_batched_decode_step_turns_compute_bound_at_the_crossover():
     rep, T, d = _decode_step(32, 128)
     point = rep.batched(B).roofline("h100-sxm", "bfloat16").total
-    b_star = crossover(point, B)
+    b_star = compute_bound_at(point, B)
     P, M = DATASHEET["h100-sxm"]
     # F = B*(4d^2 + 4Td); Q = 4d^2 + 4d + B*(12d + 4Td)
     expected = P * (4 * d**2 + 4 * d) / ((4 * d**2 + 4 * T * d) * M - P * (12 * d + 4 * T * d))
@@ -274,7 +274,7 @@ def test_crossover_refuses_formulas_too_large_to_expand():
     big = sympy.Mul(*(x + 1 for x in xs))  # 2**14 terms once expanded
     point = RooflinePoint("big", "Linear", B * big, Traffic(weights=big, inputs=B), 10, 1)
     with pytest.raises(ValueError, match="expand to more than 5,000 terms"):
-        crossover(point, B)
+        compute_bound_at(point, B)
 
 
 def test_the_preset_table_ships_as_package_data():

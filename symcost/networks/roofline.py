@@ -24,7 +24,7 @@ are tensor-core multiply-accumulate rates counted as 2 FLOPs each, and only
 those operations run on tensor cores. Elementwise layers then have no FLOPs and
 are bound by memory, as they are on such hardware. Pass ``convention=`` to change it.
 
-Crossovers (:func:`crossover`) solve ``I(x) = P/M`` for a symbol, such as the batch
+Crossovers (:func:`compute_bound_at`) solve ``I(x) = P/M`` for a symbol, such as the batch
 size ``B`` at which a layer or a whole model turns compute-bound;
 :func:`tokens_per_second` is the rate bound of a decode step, ``1/time``.
 """
@@ -177,7 +177,7 @@ def roofline(report, hardware: object, dtype: str = "bfloat16", *, convention: o
 MAX_CROSSOVER_DEGREE = 2
 
 
-def crossover(point: RooflinePoint, symbol: sympy.Symbol) -> sympy.Expr:
+def compute_bound_at(point: RooflinePoint, symbol: sympy.Symbol) -> sympy.Expr:
     """The value of ``symbol`` at which ``point`` (a roofline row or total) turns compute-bound.
 
     Solves ``F*M = P*Q`` for ``symbol``. For a batch size ``B`` (``report.batched(B)``) FLOPs
@@ -188,23 +188,23 @@ def crossover(point: RooflinePoint, symbol: sympy.Symbol) -> sympy.Expr:
     (a negative value, once numbers are put in, means no value crosses).
     """
     if not isinstance(symbol, sympy.Symbol):
-        raise InvalidArgumentError("crossover", "symbol", "must be a SymPy symbol such as symcost.symbols.B", symbol)
+        raise InvalidArgumentError("compute_bound_at", "symbol", "must be a SymPy symbol such as symcost.symbols.B", symbol)
     gap = point.flops * point.bandwidth - point.peak * point.bytes
     if expanded_terms(gap) > MAX_EXPANDED_TERMS:  # bound the work: expanding could take minutes
-        raise InvalidArgumentError("crossover", "symbol", f"cannot be solved for in {point.name!r}: its formulas "
+        raise InvalidArgumentError("compute_bound_at", "symbol", f"cannot be solved for in {point.name!r}: its formulas "
                                    f"expand to more than {MAX_EXPANDED_TERMS:,} terms; bind some sizes first", symbol)
     gap = sympy.expand(gap)
     if not gap.has(symbol):
         decided = sympy.Ge(gap, 0)
         if decided in (sympy.true, sympy.false):
             return sympy.Integer(0) if decided is sympy.true else sympy.oo
-        raise InvalidArgumentError("crossover", "symbol", f"does not change the intensity of {point.name!r}", symbol)
+        raise InvalidArgumentError("compute_bound_at", "symbol", f"does not change the intensity of {point.name!r}", symbol)
     try:
         poly = sympy.Poly(gap, symbol)
     except sympy.PolynomialError:
         poly = None
     if poly is None or poly.degree() > MAX_CROSSOVER_DEGREE or any(c.has(symbol) for c in poly.all_coeffs()):
-        raise InvalidArgumentError("crossover", "symbol", f"must enter {point.name!r}'s FLOPs and bytes as a "
+        raise InvalidArgumentError("compute_bound_at", "symbol", f"must enter {point.name!r}'s FLOPs and bytes as a "
                                    f"polynomial of degree at most {MAX_CROSSOVER_DEGREE}", symbol)
     coeffs = poly.all_coeffs()
     if poly.degree() == 1:
