@@ -62,7 +62,7 @@ def test_shared_storage_counted_once():
     assert dict(mem.rows)["3"] == 0  # the flatten is a view: nothing of its own
 
 
-def test_bad_arguments_and_unknown_kind_are_errors():
+def test_bad_arguments_and_unknown_kind_are_errors(monkeypatch):
     rep = sc.Sequential(sc.Linear(4)).analyze(sc.Shape(3))
     with pytest.raises(SymcostError, match="recompute"):
         activation_bytes(rep, recompute="some")
@@ -70,6 +70,9 @@ def test_bad_arguments_and_unknown_kind_are_errors():
         activation_bytes(rep, dtype="float13")
     with pytest.raises(SymcostError, match="convention"):
         activation_bytes(rep, convention="paper")
+    from symcost.layers import saved_tensors
+
+    monkeypatch.delitem(saved_tensors.EAGER, "SwiGLU")  # every kind has an entry: take one out
     unknown = sc.Sequential(sc.Linear(6), sc.SwiGLU()).analyze(sc.Shape(4, 6))
     with pytest.raises(SymcostError, match=r'layer 1 "1" \(SwiGLU\): SwiGLU: .*no entry in the \'eager\' table'):
         activation_bytes(unknown)

@@ -93,7 +93,7 @@ def test_requires_grad_flows_through_containers():
     """conv(x) + x: the sum's shortcut input is the network's input, which needs no gradient."""
     rep = sc.Sequential(sc.Residual(sc.Conv2d(3, 3, padding=1)), sc.Concat(sc.ReLU(), sc.Identity())) \
         .analyze(sc.Shape(3, 4, 4))
-    assert [row.grad_in for row in rep.rows] == [(False,), (True, False), (True,), (True,), (True, True)]
+    assert [g.needs for g in rep.requires_grad] == [(False,), (True, False), (True,), (True,), (True, True)]
 
 
 def test_token_ids_and_the_network_input_take_no_gradient():

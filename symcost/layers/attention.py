@@ -147,6 +147,8 @@ class MultiheadAttention(Layer):
     ``kdim`` or ``vdim`` differs from ``embed_dim``; ``in_proj_bias`` (3E); ``bias_k``, ``bias_v``
     (E each, counted as bias) with ``add_bias_kv``; ``out_proj`` (E*E + E). ``add_bias_kv`` and
     ``add_zero_attn`` each append one key/value row. ``batch_first`` changes nothing per sample.
+    ``need_weights`` is the call's argument (torch's default True: explicit softmax weights; False: the
+    fused kernel); it changes what autograd saves (:mod:`symcost.layers.saved_tensors`), not the count.
     """
 
     embed_dim: object
@@ -157,6 +159,7 @@ class MultiheadAttention(Layer):
     kdim: object = None
     vdim: object = None
     batch_first: bool = False
+    need_weights: bool = True
 
     arity = (1, 2, 3)
 
@@ -165,7 +168,7 @@ class MultiheadAttention(Layer):
         set_ = lambda n, v: object.__setattr__(self, n, v)  # noqa: E731
         set_("embed_dim", arg.positive_int(self.embed_dim, layer=label, argument="embed_dim"))
         set_("num_heads", arg.positive_int(self.num_heads, layer=label, argument="num_heads"))
-        for name in ("bias", "add_bias_kv", "add_zero_attn", "batch_first"):
+        for name in ("bias", "add_bias_kv", "add_zero_attn", "batch_first", "need_weights"):
             arg.boolean(getattr(self, name), layer=label, argument=name)
         for name in ("kdim", "vdim"):
             if getattr(self, name) is not None:

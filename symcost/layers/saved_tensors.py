@@ -39,6 +39,7 @@ class Saved:
     ``upcast``: an input that, with 16-bit activations, is kept as a new float32 copy instead.
     ``needs``: saved only when one of these inputs requires grad (None: always).
     ``core``: part of attention's core (scores, softmax, dropout), which selective recomputation drops.
+    ``optional``: an input kept only when the layer is called with it (a key or value of attention).
     """
 
     what: str
@@ -50,6 +51,7 @@ class Saved:
     core: bool = False
     role: str = ""
     upcast: bool = False
+    optional: bool = False
 
     def describe(self) -> str:
         if self.what == "new":
@@ -93,10 +95,30 @@ def _fixed(*saved: Saved, aliases: bool | None = None) -> Callable:
 
 def _dropout(layer) -> Saves:
     """CPU eager: ``input * noise``, noise a ``bernoulli_`` tensor in the input's dtype, saved by the
-    product (on CUDA ``native_dropout`` saves a bool mask instead); ``p=0`` returns the input."""
+    product (on CUDA ``native_dropout`` saves a bool mask instead); ``p=0`` returns the input and ``p=1``
+    multiplies it by a zero scalar, which the product keeps. ``AlphaDropout`` keeps its noise the same way.
+    The feature dropouts (``Dropout1d/2d/3d``, ``FeatureAlphaDropout``) keep one value per channel,
+    ``(C, 1, ...)`` per sample; on a sample of one axis a full-size one (``feature_dropout`` of a 2-D
+    input); ``Dropout1d`` on one axis and ``Dropout3d`` on other than four take the batch for the
+    channels of an unbatched input (torch's ``unsqueeze(0)``): one value per sample."""
     if layer.p == 0:
         return Saves((), aliases=True)
+    if layer.p == 1:
+        return Saves((_new("zero", lambda c: Shape(), per_sample=False),), aliases=False)
+    if layer.kind in _FEATURE_DROPOUTS:
+        return Saves((_new("noise", lambda c: _feature_noise(layer.kind, c.in_shape)),), aliases=False)
     return Saves((_new("mask", lambda c: c.in_shape),), aliases=False)
+
+
+_FEATURE_DROPOUTS = ("Dropout1d", "Dropout2d", "Dropout3d", "FeatureAlphaDropout")
+
+
+def _feature_noise(kind: str, shape: Shape) -> Shape:
+    if (kind == "Dropout1d" and shape.rank == 1) or (kind == "Dropout3d" and shape.rank != 4):
+        return Shape(1)
+    if shape.rank == 1:
+        return shape
+    return Shape(shape.dims[0], *(1,) * (shape.rank - 1))
 
 
 def _sdpa(layer) -> Saves:
@@ -124,6 +146,125 @@ def _adaptive_avg(layer) -> Saves:
     if layer.kind != "AdaptiveAvgPool1d" and all(size == 1 for size in layer.output_size):
         return Saves()
     return Saves((_in(),))
+
+def _mha(layer) -> Saves:
+    """``F.multi_head_attention_forward`` in training (the fast path is off), per torch 2.13's code.
+
+    The input projections keep their inputs and make ``q``, ``k``, ``v``: one ``(L, 3E)`` storage for
+    self-attention (one input, one weight), ``q`` apart from a ``(S, 2E)`` one for ``k`` and ``v`` (two
+    inputs), three storages otherwise (three inputs, or ``kdim``/``vdim`` apart from ``embed_dim``).
+    ``add_bias_kv`` and ``add_zero_attn`` concatenate a row to ``k`` and ``v``: new ``(S', E)`` tensors
+    replace theirs. With ``need_weights`` (torch's default) the explicit path keeps ``q`` scaled (a new
+    ``(L, E)``), ``k``, the softmax ``(heads, L, S')`` and ``v``; without, the CPU flash kernel keeps
+    ``q``, ``k``, ``v``, its output and a float32 log-sum-exp per head and query. The output
+    projection keeps its input: the heads' output made contiguous (under flash, the kernel's output)."""
+    def dims(c):
+        l_q, e = c.in_shapes[0].dims
+        s = c.in_shapes[1].dims[0] if len(c.in_shapes) > 1 else l_q
+        return l_q, e, s, s + int(layer.add_bias_kv) + int(layer.add_zero_attn)
+
+    inputs = lambda c: len(c.in_shapes)
+    packed = lambda c: inputs(c) == 1 and layer.kdim in (None, layer.embed_dim) and \
+        layer.vdim in (None, layer.embed_dim)
+    padded = layer.add_bias_kv or layer.add_zero_attn
+    saved = [_in(0), _in(1, optional=True), _in(2, optional=True)]  # the inputs the projections keep
+
+    def projections(c):  # the storages of q, k, v the attention reads
+        l_q, e, s, s2 = dims(c)
+        if padded:  # k and v are new, concatenated; q alone is read (flash), or scaled (explicit)
+            kv = 2 * s2 * e
+            q = 0 if layer.need_weights else (3 * l_q * e if packed(c) else l_q * e)
+            return Shape(q + kv)
+        if packed(c):
+            return Shape(3 * l_q * e)
+        return Shape((0 if layer.need_weights else l_q * e) + 2 * s * e)
+
+    saved.append(_new("q, k, v", projections))
+    if layer.need_weights:
+        saved += [_new("q scaled", lambda c: Shape(dims(c)[0] * dims(c)[1]), core=True),
+                  _new("softmax", lambda c: Shape(layer.num_heads, dims(c)[0], dims(c)[3]), core=True)]
+    else:
+        saved.append(_new("logsumexp", lambda c: Shape(layer.num_heads, dims(c)[0]), "float32", core=True))
+    saved.append(_new("heads' output", lambda c: Shape(dims(c)[0], dims(c)[1])))
+    return Saves(tuple(saved))
+
+
+def _einsum(layer) -> Saves:
+    """``torch.einsum`` of two operands runs one product (``bmm`` or ``mul`` on views of them): each operand
+    is kept for the other's gradient. One operand (a permute, a diagonal, a sum) keeps nothing. A label
+    summed within one operand, or three or more operands (contracted pairwise, keeping intermediates), are
+    not tabled."""
+    from .einsum import parse_equation
+
+    terms, out = parse_equation(layer.equation, layer=layer.label)
+    if len(terms) == 1:
+        return Saves()
+    if len(terms) > 2:
+        raise InvalidArgumentError(layer.label, "equation", "must name one or two operands for activation "
+                                   "memory (torch contracts more pairwise and keeps intermediates, not tabled)",
+                                   layer.equation)
+    letters = [set(t.letters) for t in terms]
+    output = set(out.letters) if out is not None else letters[0] ^ letters[1]
+    if any(letters[i] - letters[1 - i] - output for i in (0, 1)):
+        raise InvalidArgumentError(layer.label, "equation", "must sum no label within one operand for activation "
+                                   "memory (torch sums it first and keeps the sum, not tabled)", layer.equation)
+    return Saves((_in(0, needs=(1,)), _in(1, needs=(0,))))
+
+
+def _stochastic_depth(layer) -> Saves:
+    """torchvision's ``stochastic_depth``: ``input * noise``, the noise one value per sample (``row``) or
+    per batch (``batch``) in the input's dtype, kept for the input's gradient; ``p=0`` returns the input."""
+    if layer.p == 0:
+        return Saves((), aliases=True)
+    ones = lambda c: Shape(*(1,) * c.in_shape.rank)
+    return Saves((_new("noise", ones, per_sample=layer.mode == "row"),), aliases=False)
+
+
+def _separable(layer) -> Saves:
+    """A depthwise then a pointwise convolution: the input, and the depthwise output the pointwise keeps."""
+    def depthwise(c):
+        return layer._depthwise(c.in_shape.dims[0]).cost(c.in_shape).out_shape
+    return Saves((_in(), _new("depthwise output", depthwise)))
+
+
+def _recurrent(layer) -> Saves:
+    """torch's native recurrent layers on CPU (``_rnn_impl``): each layer projects its whole input once
+    (keeping it), then per step, unit and direction keeps ``7*H`` values (the hidden state the recurrent
+    product reads, the gates, and the pointwise terms; measured against ``saved_tensors_hooks``), plus
+    ``proj_size`` for an LSTM's projection; each layer after the first keeps the previous one's output.
+
+    An LSTM without ``proj_size`` runs oneDNN on CPU (float32), which keeps a workspace whose size oneDNN
+    rounds to pages internally: not tabled (an error, not a guess)."""
+    if layer.kind == "LSTM" and layer.proj_size == 0:
+        raise InvalidArgumentError(layer.label, "proj_size", "must be positive for eager activation memory: "
+                                   "without a projection torch runs an LSTM through oneDNN on CPU, whose "
+                                   "workspace size is internal to oneDNN (not tabled)", layer.proj_size)
+    directions = 2 if layer.bidirectional else 1
+    proj = getattr(layer, "proj_size", 0)
+    width = proj if proj else layer.hidden_size
+
+    def kept(c):
+        length = c.in_shape.dims[0]
+        per_step = 7 * layer.hidden_size + proj
+        return Shape(length * directions * (layer.num_layers * per_step + (layer.num_layers - 1) * width))
+    return Saves((_in(), _new("gates and states", kept)))
+
+
+def _embedding_bag(layer) -> Saves:
+    """``_embedding_bag`` (CPU) keeps the ids (int64), the offsets and per bag its size and another int64
+    (``sum``: three per bag); ``mean`` and ``max`` add ``offset2bag``, one per id and one more per batch, and
+    ``max`` the argmax per bag and feature (two int64 per bag, not three)."""
+    def bags(c):
+        return 1 if c.in_shape.rank == 1 else c.in_shape.dims[0]
+    per_bag = 2 if layer.mode == "max" else 3
+    saved = [_in(dtype="int64"), _new("offsets and bag sizes", lambda c: Shape(per_bag * bags(c)), "int64")]
+    if layer.mode != "sum":
+        saved += [_new("offset2bag", lambda c: c.in_shape, "int64"),
+                  _new("offset2bag end", lambda c: Shape(1), "int64", per_sample=False)]
+    if layer.mode == "max":
+        saved.append(_new("max indices", lambda c: Shape(bags(c), layer.embedding_dim), "int64"))
+    return Saves(tuple(saved))
+
 
 #: eager PyTorch (CPU): kind -> layer -> :class:`Saves`.
 EAGER: dict[str, Callable] = {
@@ -162,11 +303,25 @@ EAGER: dict[str, Callable] = {
     "Embedding": _fixed(_in(dtype="int64")),                          # embedding_backward(grad, indices)
     "ScaledDotProductAttention": _sdpa,
     "Parameter": _NOTHING, "Constant": _NOTHING,
-    **{kind: _dropout for kind in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d")},
+    **{kind: _dropout for kind in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+                                   "FeatureAlphaDropout")},
     # views: nothing saved, the output shares the input's storage
     **{kind: _NOTHING for kind in ("Identity", "Flatten", "Unflatten", "Reshape", "View", "Squeeze", "Unsqueeze",
                                    "Permute", "Transpose", "Expand", "Select", "Slice", "Chunk", "Split", "Unbind")},
     "Contiguous": _NOTHING,
+    "Roll": _NOTHING,                                                 # roll back: sizes only
+    "Addmm": _fixed(_in(1, needs=(2,)), _in(2, needs=(1,))),         # mat2 for mat1's grad, mat1 for mat2's
+    "Baddbmm": _fixed(_in(1, needs=(2,)), _in(2, needs=(1,))),       # (input's grad is grad * beta)
+    "Einsum": _einsum,
+    "Where": _fixed(_in(0, dtype="bool", needs=(1, 2))),              # the condition
+    "MaskedFill": _fixed(_in(1, dtype="bool", needs=(0,))),           # the mask
+    "IndexSelect": _fixed(_new("index", lambda c: Shape(c.layer.index_count), "int64", per_sample=False)),
+    "SwiGLU": _fixed(_in(), _new("silu", lambda c: c.out_shape)),     # silu(a) keeps a (a view), a * b keeps silu(a), b
+    "StochasticDepth": _stochastic_depth,
+    "SeparableConv2d": _separable,
+    "MultiheadAttention": _mha,
+    "LSTM": _recurrent, "GRU": _recurrent,
+    "EmbeddingBag": _embedding_bag,
 }
 
 

@@ -33,7 +33,7 @@ import sympy
 from ..core.dtypes import bytes_per_element
 from ..core.errors import InvalidArgumentError, SymcostError, with_context
 from ..layers.saved_tensors import SAVED_TENSOR_TABLES, Saved, Saves, saved_tensors
-from .report import Report, TensorRef
+from .report import CopyRef, Report, TensorRef
 
 RECOMPUTE = ("none", "selective", "full")
 
@@ -85,21 +85,7 @@ class _Counter:
                 self.saves.append(saved_tensors(row.cost.layer, convention, kind=row.kind))
             except SymcostError as err:
                 raise with_context(err, f'activation memory: layer {index} "{row.name}" ({row.kind})') from None
-        self.owns = [row.cost.params.total != 0 or row.shared is not None or row.kind == "Parameter"
-                      for row in self.rows]
-        self.grad: list[bool] = []
-        for row, owns in zip(self.rows, self.owns):
-            self.grad.append(owns or any(self._requires_grad(ref) for ref in row.inputs))
-
-    # -- which tensors need a gradient ---------------------------------------------------------
-    def _requires_grad(self, ref: object) -> bool:
-        if ref is None:
-            return True
-        if isinstance(ref, TensorRef):
-            return ref.row is not None and self.grad[ref.row]
-        if not ref.carried:  # the last pass's output
-            return self._requires_grad(ref.last)
-        return self._requires_grad(ref.first) or any(self.owns[ref.span[0]:ref.span[1]])
+        self.grads = report.requires_grad  # which inputs require grad (networks/dataflow.py), in any pass
 
     # -- which storage a tensor lives in -------------------------------------------------------
     def _aliases(self, p: int) -> bool:
@@ -110,11 +96,11 @@ class _Counter:
 
     def _resolve(self, ref: object, reader: int, i: int) -> list[tuple[tuple, tuple]]:
         """(storage key, instance selector) pairs of the storages ``ref`` may live in."""
-        if ref is None:
+        if ref is None or isinstance(ref, CopyRef):  # a copy no row made (F.pad): its own storage
             return [(("unknown", reader, i), ())]
         while isinstance(ref, TensorRef) and ref.row is not None and self._aliases(ref.row):  # a view: its base
             reader, i, ref = ref.row, 0, self.rows[ref.row].inputs[0]
-        if ref is None:
+        if ref is None or isinstance(ref, CopyRef):
             return [(("unknown", reader, i), ())]
         if isinstance(ref, TensorRef):
             if ref.row is None:
@@ -129,20 +115,26 @@ class _Counter:
         return parts
 
     def _key_elements(self, key: tuple) -> tuple[sympy.Expr, sympy.Expr]:
-        """(instances in one forward pass, elements per sample) of a storage key."""
+        """(instances in one forward pass, elements) of a storage key, for the report's batch.
+
+        A ``Parameter`` used as an operand, or a ``Constant`` registered as a buffer, is no activation
+        (torch's saved storages leave parameters and buffers out): nothing."""
+        batch = self.report.batch
         if key == ("input",):
-            return sympy.Integer(1), self.report.input_shape.numel
+            return sympy.Integer(1), batch * self.report.input_shape.numel
         if key[0] == "unknown":
             row = self.rows[key[1]]
-            return row.count, row.cost.in_shapes[key[2]].numel
+            return row.count, batch * row.cost.in_shapes[key[2]].numel
         row = self.rows[key[0]]
-        return row.count, row.cost.out_shapes[key[1]].numel
+        if row.kind == "Parameter" or (row.kind == "Constant" and getattr(row.cost.layer, "buffer", False)):
+            return row.count, sympy.Integer(0)
+        return row.count, batch * row.cost.out_shapes[key[1]].numel
 
     # -- what each row keeps -------------------------------------------------------------------
     def _kept(self, p: int) -> list[tuple[Saved, object]]:
         """The saved tensors of row ``p`` after recomputation, each with the tensor it is (None: the row's own)."""
         row, saved = self.rows[p], self.saves[p].saved
-        if not self.grad[p]:  # no input needs a gradient and no weight: autograd records nothing
+        if not self.grads[p].recorded:  # no input needs a gradient and no weight: autograd records nothing
             return []
         if self.recompute == "selective":
             saved = tuple(s for s in saved if not s.core)
@@ -159,7 +151,7 @@ class _Counter:
 
     def _entering(self, ref: object, block: str) -> object:
         """The part of tensor ``ref`` that enters ``block`` from outside it (a checkpointed block keeps it), or None."""
-        if ref is None:
+        if ref is None or isinstance(ref, CopyRef):
             return None
         if isinstance(ref, TensorRef):
             return ref if ref.row is None or _block(self.rows[ref.row].name) != block else None
@@ -181,8 +173,8 @@ class _Counter:
         storages: dict[tuple, dict] = {}  # key -> {"readers": [(row, selector), ...], "dtype": str}
         for p, row in enumerate(self.rows):
             for s, ref in self._kept(p):
-                if s.needs is not None and not any(self._requires_grad(row.inputs[j]) for j in s.needs
-                                                   if j < len(row.inputs)):
+                needs = self.grads[p].needs
+                if s.needs is not None and not any(needs[j] for j in s.needs if j < len(needs)):
                     continue
                 if s.upcast and self.act < 4:  # a float32 copy of a 16-bit input, the op's own
                     s = Saved("new", dtype="float32", shape=lambda c, i=s.index: c.in_shapes[i], role="float32 copy")
@@ -196,6 +188,8 @@ class _Counter:
                     detail[p].append(s.describe())
                     continue
                 if s.what == "input":
+                    if s.optional and s.index >= len(row.cost.in_shapes):  # not called with that input
+                        continue
                     if s.index >= len(row.inputs):
                         raise InvalidArgumentError(
                             f'activation memory: layer {p} "{row.name}" ({row.kind})', "inputs",
@@ -211,7 +205,7 @@ class _Counter:
                     entry["readers"].append((p, sel))
         for key, entry in storages.items():  # each reader is listed with the passes it adds to the earlier ones
             count, numel = self._key_elements(key)
-            size = count * numel * batch * self._bytes(entry["dtype"])
+            size = count * numel * self._bytes(entry["dtype"])
             seen: set = set()
             before = sympy.Integer(0)
             for p, sel in entry["readers"]:

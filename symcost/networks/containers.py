@@ -25,7 +25,7 @@ from ..core.errors import ArgumentTypeError, InvalidArgumentError, ShapeError, S
 from ..layers.base import Layer
 from ..layers.elementwise import Add
 from .base import Network
-from .report import Flow, RepeatRef, Row, TensorRef, qualified
+from .report import CopyRef, Flow, RepeatRef, Row, TensorRef, qualified
 from ..core.receptive_field import ReceptiveField, merge_branches, same_grid
 from ..core.shape import Shape
 
@@ -72,15 +72,9 @@ def _walk(child: object, flow: Flow, name: str) -> tuple[list[Row], Flow]:
             raise with_context(err, where) from None
         rf = flow.rf.through(cost.rf) if flow.rf is not None else None  # None: computed from no input
         row_rf = rf if rf is not None else ReceptiveField.identity(0)
-        grad = flow.grad or trainable(cost)
-        return ([Row(name, child.kind, cost, 1, row_rf, inputs=(flow.tensor,), grad_in=(flow.grad,))],
-                Flow(cost.out_shape, rf, flow.index + 1, TensorRef(flow.index), grad))
+        return ([Row(name, child.kind, cost, 1, row_rf, inputs=(flow.tensor,))],
+                Flow(cost.out_shape, rf, flow.index + 1, TensorRef(flow.index)))
     raise ArgumentTypeError(f'"{name}": {type(child).__name__} is not a symcost layer or container')
-
-
-def trainable(cost: Cost) -> bool:
-    """Whether a layer holds parameters (its output requires grad whatever its input)."""
-    return not (cost.params.weight == 0 and cost.params.bias == 0)
 
 
 def _located(err: SymcostError, source: str) -> SymcostError:
@@ -171,10 +165,8 @@ class Residual(Network):
         check_same(f'residual "{junction}": body output', body.shape, short.shape, prefix="shortcut output ")
         rf = merge_branches(f'residual "{junction}"', [body.rf, short.rf])
         add = Add(name=self.join).cost(body.shape, short.shape)
-        grads = (body.grad, short.grad)
-        row = Row(junction, "Add", add, 1, rf, inputs=(body.tensor, short.tensor), grad_in=grads)
-        return body_rows + short_rows + [row], Flow(add.out_shape, rf, short.index + 1, TensorRef(short.index),
-                                                    any(grads))
+        row = Row(junction, "Add", add, 1, rf, inputs=(body.tensor, short.tensor))
+        return body_rows + short_rows + [row], Flow(add.out_shape, rf, short.index + 1, TensorRef(short.index))
 
 
 @dataclass(frozen=True, init=False)
@@ -226,9 +218,8 @@ class Concat(Network):
         shape = Shape(sympy.Add(*(o.shape.C for o in outs)), *first.dims[1:])
         rf = merge_branches(f'concat "{junction}"', [o.rf for o in outs])
         cost = Cost("Concat", tuple(o.shape for o in outs), shape)
-        grads = tuple(o.grad for o in outs)
-        row = Row(junction, "Concat", cost, 1, rf, inputs=tuple(o.tensor for o in outs), grad_in=grads)
-        return rows + [row], Flow(shape, rf, outs[-1].index + 1, TensorRef(outs[-1].index), any(grads))
+        row = Row(junction, "Concat", cost, 1, rf, inputs=tuple(o.tensor for o in outs))
+        return rows + [row], Flow(shape, rf, outs[-1].index + 1, TensorRef(outs[-1].index))
 
 
 def _padded(junction: str, target: Shape, branch: Flow) -> Flow:
@@ -244,7 +235,7 @@ def _padded(junction: str, target: Shape, branch: Flow) -> Flow:
     padded_rf = ReceptiveField(rf.size, rf.stride, tuple(p + b * j for p, b, j in zip(rf.padding, before, rf.stride)),
                                rf.uneven)
     return Flow(Shape(branch.shape.C, *target.dims[1:]), padded_rf, branch.index,  # F.pad's copy: no row made it
-                grad=branch.grad)
+                CopyRef(branch.tensor))
 
 
 @dataclass(frozen=True)
@@ -276,8 +267,6 @@ class Repeat(Network):
         pass_name = qualified(prefix, "i")
         entry = RepeatRef(flow.tensor, None, self.times, (flow.index, -1), True, pass_name)  # until `last` is known
         block_rows, out = _walk(self.block, replace(flow, tensor=entry), pass_name)
-        if out.grad and not flow.grad:  # passes after the first read a tensor that requires grad: so counted
-            block_rows, out = _walk(self.block, replace(flow, tensor=entry, grad=True), pass_name)
         if out.shape != flow.shape:
             raise ShapeError(
                 f'repeat "{prefix or "(root)"}": {why}, so the block must keep its shape, '
@@ -295,7 +284,7 @@ class Repeat(Network):
                         inputs=tuple(_swapped(ref, entry, carried) for ref in r.inputs)) for r in block_rows]
         last = _swapped(out.tensor, entry, carried)
         exit = RepeatRef(flow.tensor, last, self.times, span, False, pass_name) if carried is not flow.tensor else last
-        return rows, Flow(out.shape, rf, out.index, exit, out.grad)
+        return rows, Flow(out.shape, rf, out.index, exit)
 
 
 def _swapped(ref: object, old: RepeatRef, new: object) -> object:

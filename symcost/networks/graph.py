@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 
 import sympy
 
-from .containers import _cost, _located, _walk, trainable
+from .containers import _cost, _located, _walk
 from ..core.counts import Params
 from ..core.errors import ArgumentTypeError, InvalidArgumentError, ShapeError, SymcostError, with_context
 from ..layers.base import Layer
@@ -207,8 +207,7 @@ def _produced(op: Layer, name: str, index: int) -> tuple[list[Row], Flow]:
     except SymcostError as err:
         raise with_context(err, f'layer {index} "{name}" ({op.kind})') from None
     rf = ReceptiveField.identity(0)  # it sees no input: no field
-    return [Row(name, op.kind, cost, 1, rf, grad_in=())], Flow(cost.out_shape, None, index + 1, TensorRef(index),
-                                                               trainable(cost))
+    return [Row(name, op.kind, cost, 1, rf)], Flow(cost.out_shape, None, index + 1, TensorRef(index))
 
 
 def _untied(rows: list[Row], tied: Tied, first: str) -> list[Row]:
@@ -281,11 +280,9 @@ def _joined(op: Layer, sources: list[str], inputs: list[Flow], name: str) -> tup
             err = ShapeError(f"{err}; if the inputs agree on your input sizes, analyze on those "
                              "(e.g. H = 16*h) or with floor='divisible'")
         raise _in_node(err, op, name, sources, inputs) from None
-    grads = tuple(f.grad for f in inputs)
     row_rf = rf if rf is not None else ReceptiveField.identity(0)  # inputs that are all parameters: no field
-    row = Row(name, op.kind, cost, 1, row_rf, inputs=tuple(f.tensor for f in inputs), grad_in=grads)
-    return [row], Flow(cost.out_shape, rf, inputs[0].index + 1, TensorRef(inputs[0].index),
-                       any(grads) or trainable(cost))
+    row = Row(name, op.kind, cost, 1, row_rf, inputs=tuple(f.tensor for f in inputs))
+    return [row], Flow(cost.out_shape, rf, inputs[0].index + 1, TensorRef(inputs[0].index))
 
 
 def _in_node(err: SymcostError, op: object, name: str, sources: list[str], inputs: list[Flow]) -> SymcostError:

@@ -77,20 +77,29 @@ class RepeatRef:
 
 
 @dataclass(frozen=True)
+class CopyRef:
+    """A copy of tensor ``of`` that no row made (``F.pad`` before a concatenation): its own storage,
+    requiring grad when ``of`` does."""
+
+    of: object
+
+    def map_exprs(self, fn) -> "CopyRef":
+        return CopyRef(self.of.map_exprs(fn) if self.of is not None else None)
+
+
+@dataclass(frozen=True)
 class Flow:
     """What flows between layers during a walk: a shape, its receptive field, rows so far.
 
     ``rf`` is None for a tensor computed from no input (a parameter used as an operand).
-    ``tensor`` says which row made it (a :class:`TensorRef` or :class:`RepeatRef`; None: no row did).
-    ``grad`` says whether the tensor requires grad: computed from a parameter (the network's
-    input and token ids do not; see :mod:`symcost.networks.training`).
+    ``tensor`` says which row made it (a :class:`TensorRef`, :class:`RepeatRef` or :class:`CopyRef`;
+    None: unknown). Whether it requires grad follows from these (:mod:`symcost.networks.dataflow`).
     """
 
     shape: Shape
     rf: ReceptiveField | None
     index: int = 0
     tensor: object = None
-    grad: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,8 +125,6 @@ class Row:
     repeats: tuple[sympy.Expr, ...] = ()
     #: which tensor each input is (:class:`TensorRef`, :class:`RepeatRef`, None where no row made it)
     inputs: tuple = field(default=(), compare=False, repr=False)
-    #: per input, whether it requires grad (backward computes its gradient); ``None``: unknown, taken as all
-    grad_in: tuple[bool, ...] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         display_name(self.name, layer=f"layer of kind {self.kind}", argument="name")  # every printed row passes here
@@ -179,7 +186,7 @@ class Row:
     def map_exprs(self, fn) -> "Row":
         return Row(self.name, self.kind, self.cost.map_exprs(fn), fn(self.count), self.rf.map_exprs(fn),
                    fn(self.batch), self.shared, tuple(fn(t) for t in self.repeats),
-                   tuple(ref.map_exprs(fn) if ref is not None else None for ref in self.inputs), self.grad_in)
+                   tuple(ref.map_exprs(fn) if ref is not None else None for ref in self.inputs))
 
 
 @dataclass(frozen=True)
@@ -355,6 +362,13 @@ class Report(Displayable):
             rf=self.rf.subs(values, **by_name),
             batch=substitute(self.batch, values, **by_name),
         )
+
+    @cached_property
+    def requires_grad(self) -> tuple:
+        """Per row, which inputs require grad (:func:`symcost.networks.dataflow.requires_grad`)."""
+        from .dataflow import requires_grad
+
+        return requires_grad(self)
 
     def roofline(self, hardware: object, dtype: str = "bfloat16", **options: object):
         """The roofline on ``hardware`` (a preset name or Hardware) for ``dtype``: see :mod:`symcost.networks.roofline`."""

@@ -16,10 +16,14 @@ input needs a gradient only when it requires grad: it was computed from a parame
 input and token ids do not, so the first layer computes no grad-input (ResNet's ``conv1``, an
 ``Embedding``), and neither does any layer before the first parameter.
 
+Which inputs require grad is :attr:`Report.requires_grad` (:mod:`symcost.networks.dataflow`), the
+same facts activation memory uses. A symbolic ``Repeat`` whose first pass reads an input that needs no
+gradient is counted exactly: its first pass (a share ``1/times`` of the rows' instances) computes no
+grad-input before the block's first parameter, its later passes do.
+
 The forward is the report's own count, as in evaluation mode: for ``macs`` and ``flops2`` a training-mode
 forward is the same; under ``exact`` the dropout masks and BatchNorm's batch statistics of a training-mode
-forward are not added. A symbolic ``Repeat`` whose first pass reads an input that needs no gradient while
-its block holds parameters is counted with every pass needing one (its rows stand for all passes).
+forward are not added.
 
 Recomputation (activation checkpointing):
 
@@ -262,10 +266,6 @@ class Training(Displayable):
         return sympy.floor((memory - fixed) / per_sample)
 
 
-def _needs(row: Row) -> tuple[bool, ...]:
-    return row.grad_in if row.grad_in is not None else (True,) * len(row.cost.in_shapes)
-
-
 def _own_cost(row: Row):
     """The row's cost with its layer's own parameters (a tied row's were moved to the first user)."""
     layer = row.cost.layer
@@ -352,18 +352,23 @@ def training(report: Report, *, dtype: str = "float32", optimizer: str = "adamw"
     _choice(recompute, RECOMPUTE, "recompute")
     output_layer = _output_layer(report.rows)
     rows = []
-    for i, row in enumerate(report.rows):
-        try:
-            back: Backward = backward(_own_cost(row), _needs(row))
-        except SymcostError as err:
-            raise with_context(err, f'layer {i} "{row.name}" ({row.kind})') from None
+    for i, (row, grads) in enumerate(zip(report.rows, report.requires_grad)):
+        grad_input, grad_weight = OpCounts(), OpCounts()
+        runs = row.runs
+        for needs, share in grads.cases:  # which inputs need a gradient, on which share of the row's instances
+            try:
+                back: Backward = backward(_own_cost(row), needs)
+            except SymcostError as err:
+                raise with_context(err, f'layer {i} "{row.name}" ({row.kind})') from None
+            times = runs if share == 1 else sympy.cancel(share * runs)  # (1 - 1/n) * n*B: (n - 1)*B
+            grad_input += back.grad_input.scaled(times)
+            grad_weight += back.grad_weight.scaled(times)
         if recompute == "full":
             again = row.cost.ops if i < output_layer else OpCounts()
         elif recompute == "selective":
             again = _selective(report.rows, i)
         else:
             again = OpCounts()
-        runs = row.runs
-        rows.append(TrainingRow(row.name, row.kind, row.cost.ops.scaled(runs), back.grad_input.scaled(runs),
-                                back.grad_weight.scaled(runs), again.scaled(runs)))
+        rows.append(TrainingRow(row.name, row.kind, row.cost.ops.scaled(runs), grad_input, grad_weight,
+                                again.scaled(runs)))
     return Training(report, precision, optimizer, recompute, tuple(rows))
