@@ -20,6 +20,7 @@ from functools import lru_cache
 
 import sympy
 
+from .canonical import text
 from .conventions import count_flops
 from .counts import OpCounts, Params, RFStep
 from .display_hook import Displayable
@@ -117,8 +118,8 @@ class Cost(Displayable):
     def __repr__(self) -> str:
         inputs = ", ".join(str(s) for s in self.in_shapes)
         return (
-            f"Cost({self.kind}: {inputs} -> {self.out_shape}, params={self.params.total}, "
-            f"macs={self.macs}, flops={self.flops()})"
+            f"Cost({self.kind}: {inputs} -> {self.out_shape}, params={text(self.params.total)}, "
+            f"macs={text(self.macs)}, flops={text(self.flops())})"
         )
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import sympy
 
 from .arguments import to_expr
+from .canonical import text
 from .errors import ShapeError
 from .evaluate import substitute
 
@@ -103,7 +104,7 @@ class Shape:
         return self.dims[1:]
 
     def __str__(self) -> str:
-        return "(" + ", ".join(str(d) for d in self.dims) + ("," if self.rank == 1 else "") + ")"
+        return "(" + ", ".join(text(d) for d in self.dims) + ("," if self.rank == 1 else "") + ")"
 
     def __repr__(self) -> str:
-        return "Shape(" + ", ".join(str(d) for d in self.dims) + ")"
+        return "Shape(" + ", ".join(text(d) for d in self.dims) + ")"

@@ -2,7 +2,7 @@
 
     >>> cost = example("Conv2d").cost()
     >>> cost.out_shape
-    Shape(C_out, floor((H - K + 2*P)/S) + 1, floor((-K + 2*P + W)/S) + 1)
+    Shape(C_out, floor((H - K + 2*P)/S) + 1, floor((W - K + 2*P)/S) + 1)
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ FLOPs are ``(2*C_in/G*prod(K) - 1 + bias) * C_out*prod(out)``::
     >>> import symcost as sc
     >>> from symcost.symbols import C_in, C_out, K, S, P, W
     >>> sc.Conv2d(C_out, K, stride=S, padding=P).cost(sc.Shape(C_in, W, W)).out_shape
-    Shape(C_out, floor((-K + 2*P + W)/S) + 1, floor((-K + 2*P + W)/S) + 1)
+    Shape(C_out, floor((W - K + 2*P)/S) + 1, floor((W - K + 2*P)/S) + 1)
     >>> sc.Conv3d(8, (1, 3, 3), padding=(0, 1, 1)).cost(sc.Shape(4, 16, 56, 56)).macs
     14450688
 """
