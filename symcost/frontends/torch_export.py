@@ -22,9 +22,10 @@ fixed: the model's input shape holds that number and its ``notes`` say so.
 
 from __future__ import annotations
 
+import logging
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy
 
@@ -661,9 +662,18 @@ def capture(module: object, shapes: list[Shape], dtypes: list, model: str) -> Ca
     try:
         import warnings
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ep = torch.export.export(module, tuple(xs), dynamic_shapes=tuple(dynamic), strict=False)
+        quiet = [logging.getLogger(n) for n in ("torch.fx.experimental.symbolic_shapes", "torch._dynamo",
+                                                 "torch.export", "torch._export")]
+        levels = [q.level for q in quiet]
+        for q in quiet:
+            q.setLevel(logging.ERROR)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ep = torch.export.export(module, tuple(xs), dynamic_shapes=tuple(dynamic), strict=False)
+        finally:
+            for q, level in zip(quiet, levels):
+                q.setLevel(level)
     except Exception as err:  # noqa: BLE001  (export raises many kinds)
         line = (str(err).strip().splitlines() or [""])[0]
         raise ExportFailed(f"{type(err).__name__}: {line[:300]}") from None
@@ -725,7 +735,7 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
     def tensor_record(t: Tensor) -> _Tensor:
         return _Tensor(id(t.value), t.path.rsplit(".", 1)[-1], t.value.numel(), t.kind != "parameter")
 
-    def add_node(name: str, layer: object, inputs: tuple, row: str, owns: tuple = ()) -> None:
+    def add_node(name: str, layer: object, inputs: tuple, row: str, owns: tuple = (), dims: tuple = ()) -> None:
         records = [tensor_record(t) for t in owns]
         seen = [r for r in records if r.key in first_use]
         tied = None
@@ -733,7 +743,7 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
             tied = Tied(first_use[seen[0].key], None if len(seen) == len(records) else _counted(seen))
         for r in records:
             first_use.setdefault(r.key, name)
-        graph_nodes.append(Node(name, layer, inputs, row=row, tied=tied))
+        graph_nodes.append(Node(name, layer, inputs, row=row, tied=tied, dims=dims))
 
     def operand(v: object, row: str) -> object:
         """An input of a node: an activation's reference, or a node made for a model tensor or a number."""
@@ -757,6 +767,8 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
             return name
         raise Unsupported(f"an operand {v!r}")
 
+    groups = _groups(module, nodes)
+    emitted: set[str] = set()
     for node in nodes:
         if node.op == "placeholder":
             s = spec[node.name]
@@ -799,12 +811,36 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
                 values[node] = None
                 problems.append(f"{node.name} ({name}): {err}")
             continue
+        if node in groups:
+            path, members = groups[node]
+            values[node] = Ref(path.replace(".", "_") + "_call")
+            if path in emitted:
+                continue
+            emitted.add(path)
+            sub = module.get_submodule(path)
+            inside = set(members)
+            outside = []
+            for member in members:
+                for a in _flat((member.args, member.kwargs)):
+                    if hasattr(a, "op") and a not in inside and isinstance(values.get(a), Ref) \
+                            and values[a] not in outside:
+                        outside.append(values[a])
+            try:
+                layer = _module_layer(sub)
+                layer = replace(layer, name=layer.name or path, source=f"{path} ({type(sub).__name__})")
+                owned = [Tensor(f"{path}.{n}", t, "parameter") for n, t in sub.named_parameters()] + \
+                        [Tensor(f"{path}.{n}", t, "buffer") for n, t in sub.named_buffers()]
+                add_node(values[node].node, layer, tuple(r.input for r in outside[:1] if outside), path, owned)
+            except (Unsupported, ValueError, TypeError, KeyError) as err:
+                problems.append(f"{path} ({type(sub).__name__}) in {model}: {err}")
+            continue
         stack = list((node.meta.get("nn_module_stack") or {}).values())
         path, owner = (stack[-1][0], stack[-1][1]) if stack else ("", None)
         row = _row(path, owner, node.name)
         try:
-            args = tuple(_arg(a, values, symbols) for a in node.args)
-            kwargs = {k: _arg(v, values, symbols) for k, v in node.kwargs.items()}
+            sizes = _input_sizes(node, values, symbols)
+            args = tuple(_bind(_arg(a, values, symbols), sizes) for a in node.args)
+            kwargs = {k: _bind(_arg(v, values, symbols), sizes) for k, v in node.kwargs.items()}
             out = _out_shape(val, symbols)
         except Unsupported as err:
             problems.append(f"{node.name} ({name}) in {path or model}: {err}")
@@ -825,10 +861,10 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
             inputs = tuple(operand(v, row) for v in result.inputs)
             layer = result.layer
             if isinstance(layer, Layer) and not layer.name:
-                from dataclasses import replace
-
                 layer = replace(layer, name=row, source=f"{path or model}: {name}")
-            add_node(node.name, layer, inputs, row, result.owns)
+            used = _symbols_in(layer) if isinstance(layer, Layer) else set()
+            dims = tuple(d for d in sizes.values() if d.symbol in used)
+            add_node(node.name, layer, inputs, row, result.owns, dims)
         except (Unsupported, Exception) as err:  # noqa: BLE001  (a layer refusing its arguments)
             if not isinstance(err, (Unsupported, ValueError, TypeError, KeyError)) and \
                     not type(err).__module__.startswith("symcost"):
@@ -890,3 +926,99 @@ def _out_shape(val: object, symbols: dict) -> object:
     if isinstance(val, (list, tuple)):
         return [_out_shape(v, symbols) for v in val]
     return None
+
+
+def _input_sizes(node: object, values: dict, symbols: dict) -> dict:
+    """The symbolic sizes of a node's activation inputs, each as a :class:`Dim` of the graph: a reshape to
+    its input's height is written as that height, whatever form torch and symcost each give it."""
+    import torch
+    import torch.fx
+
+    from ..networks.graph import Dim
+
+    found: dict = {}
+    for a in _flat((node.args, node.kwargs)):
+        if not isinstance(a, torch.fx.Node):
+            continue
+        ref = values.get(a)
+        val = a.meta.get("val")
+        if not isinstance(ref, Ref) or ref.index is not None or not isinstance(val, torch.Tensor):
+            continue
+        for axis, size in enumerate(val.shape):
+            if axis == 0 or not isinstance(size, torch.SymInt):
+                continue
+            try:
+                expr = translate(size.node.expr, symbols)
+            except Unsupported:
+                continue
+            if expr.is_number or expr in found:
+                continue
+            found[expr] = Dim(sympy.Dummy(f"{ref.node}_size{axis}", integer=True, positive=True), ref.node, axis)
+    return found
+
+
+def _bind(value: object, sizes: dict) -> object:
+    """``value`` with each size equal to an input's size written as that input's size."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_bind(v, sizes) for v in value)
+    if isinstance(value, sympy.Expr) and not value.is_number and value in sizes:
+        return sizes[value].symbol
+    return value
+
+
+def _symbols_in(layer: Layer) -> set:
+    found: set = set()
+    for f in layer.arguments():
+        for value in _flat(getattr(layer, f.name)):
+            if isinstance(value, sympy.Basic):
+                found |= value.free_symbols
+    return found
+
+
+def _module_layer(module: object) -> Layer:
+    """A whole module's layer: registered with register_torch, or a built-in module kind."""
+    from .pytorch import _REGISTERED
+
+    for base in type(module).__mro__:
+        if base in _REGISTERED:
+            return _REGISTERED[base](module)
+    for base in type(module).__mro__:
+        if base.__name__ in _MODULES and base.__module__.startswith("torch.nn"):
+            return _MODULES[base.__name__](module)
+    raise Unsupported("no converter")
+
+
+def _mha(m: object) -> Layer:
+    return L.MultiheadAttention(m.embed_dim, m.num_heads, bias=m.in_proj_bias is not None,
+                                add_bias_kv=m.bias_k is not None, add_zero_attn=m.add_zero_attn,
+                                kdim=m.kdim, vdim=m.vdim, batch_first=m.batch_first)
+
+
+#: torch modules kept whole: their ATen calls move the batch (nn.MultiheadAttention works batch-second).
+_MODULES: dict[str, Callable] = {"MultiheadAttention": _mha}
+
+
+def _groups(module: object, nodes: list) -> dict:
+    """Each ATen call inside a module kept whole -> (that module's path, every call inside it)."""
+    from .pytorch import _REGISTERED
+
+    kept: dict[str, list] = {}
+    owner: dict = {}
+    for node in nodes:
+        if node.op != "call_function":
+            continue
+        for path, cls in (node.meta.get("nn_module_stack") or {}).values():
+            cls = cls if isinstance(cls, type) else None
+            if not path:
+                continue
+            if cls is None:
+                try:
+                    cls = type(module.get_submodule(path))
+                except AttributeError:
+                    continue
+            if any(b in _REGISTERED for b in cls.__mro__) or any(
+                    b.__name__ in _MODULES and b.__module__.startswith("torch.nn") for b in cls.__mro__):
+                kept.setdefault(path, []).append(node)
+                owner[node] = path
+                break
+    return {node: (path, kept[path]) for node, path in owner.items()}
