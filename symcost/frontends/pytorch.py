@@ -151,7 +151,13 @@ def from_torch(module: object, input_shape: object = None, *, dtype: object = No
             else:
                 return Model(captured.graph, name=model, input_shape=captured.input_shape,
                              unused_params=_unused(module, captured.used), notes=captured.notes)
-        graph, used = _read(module, shape, model)
+        try:
+            graph, used = _read(module, shape, model)
+        except UnsupportedModuleError as err:
+            if not notes:
+                raise
+            raise UnsupportedModuleError(f"{model}: {notes[0].replace('; read by torch.fx', '')}; and torch.fx: "
+                                         f"{str(err).removeprefix(model + ': ')}") from None
     finally:
         for m, training in modes.items():
             m.training = training

@@ -63,11 +63,14 @@ class Tensor:
     """A parameter, buffer or constant tensor of the model (a placeholder), by its path."""
 
     path: str
-    value: object  # the torch tensor
-    kind: str  # "parameter", "buffer", "constant"
+    value: object  # the torch tensor (None for "folded")
+    kind: str  # "parameter", "buffer", "constant", or "folded" (computed from constants only)
+    sizes: tuple = ()  # a folded tensor's sizes, in the user's symbols
 
     @property
-    def shape(self) -> tuple[int, ...]:
+    def shape(self) -> tuple:
+        if self.value is None:
+            return self.sizes
         return tuple(int(d) for d in self.value.shape)
 
 
@@ -80,6 +83,13 @@ class Op:
     args: tuple
     kwargs: dict
     out: object  # a tuple of sizes, or a list of them for several outputs
+    shift: int = 0  # 1 when torch merged the batch into the input's first dimension (x.view(-1, D))
+
+    def d(self, dim: object) -> object:
+        """A torch dimension of the input in symcost's numbering (the batch first)."""
+        if isinstance(dim, (list, tuple)):
+            return type(dim)(self.d(x) for x in dim)
+        return dim + self.shift if isinstance(dim, int) and dim >= 0 else dim
 
     def arg(self, i: int, key: str, default: object = None) -> object:
         if i < len(self.args):
@@ -95,6 +105,7 @@ class Uses:
     layer: Layer
     inputs: tuple
     owns: tuple = ()
+    unbatched: bool | None = None  # the output's torch dim 0 is not the batch (None: as the input's)
 
 
 SAME = "same"  # the call passes its first input through: no row
@@ -286,27 +297,27 @@ def _sizes(values: object) -> tuple:
 
 
 def _reshape(op: Op) -> Uses:
+    """A reshape to (1, ...) keeps the batch first; any other merges it into the first dimension (the
+    result's torch shape is then the sample's, see :attr:`Op.shift`)."""
     sizes = _sizes(op.args[1])
-    if not sizes or sizes[0] not in (1, -1):
-        raise Unsupported(f"reshapes the batch into other dimensions ({sizes})")
-    rest = sizes[1:]
-    if sizes[0] == -1:
-        rest = tuple(op.out[1:])
-    return Uses(L.Reshape(rest or (1,)) if rest else L.Reshape((1,)), (op.args[0],)) if rest else \
-        _unsupported("reshapes to a scalar")
-
-
-def _unsupported(why: str):
-    raise Unsupported(why)
+    out = tuple(op.out)
+    if len(sizes) > 1 and (sizes[0] == 1 or sizes[0] == -1 and out[0] == 1 and not op.shift):
+        return Uses(L.Reshape(tuple(sizes[1:])), (op.args[0],), unbatched=False)
+    if not out:
+        raise Unsupported("reshapes to a scalar")
+    return Uses(L.Reshape(sizes if sizes.count(-1) <= 1 else out), (op.args[0],), unbatched=True)
 
 
 def _permute(op: Op) -> Uses:
-    return Uses(L.Permute(tuple(op.args[1])), (op.args[0],))
+    dims = tuple(op.args[1])
+    if op.shift:
+        dims = (0, *(d % len(dims) + 1 for d in dims))
+    return Uses(L.Permute(dims), (op.args[0],))
 
 
 def _transpose(op: Op) -> Uses:
     d0, d1 = op.args[1], op.args[2]
-    return Uses(L.Transpose(d0, d1), (op.args[0],))
+    return Uses(L.Transpose(op.d(d0), op.d(d1)), (op.args[0],))
 
 
 def _t(op: Op) -> Uses:
@@ -315,19 +326,22 @@ def _t(op: Op) -> Uses:
 
 def _flatten(op: Op) -> Uses:
     start, end = op.arg(1, "start_dim", 0), op.arg(2, "end_dim", -1)
-    if start == 0:
+    if start == 0 and not op.shift:
+        if end in (-1, len(op.out)):
+            return Uses(L.Reshape(tuple(op.out)), (op.args[0],), unbatched=True)
         raise Unsupported("flattens the batch dimension into others")
-    return Uses(L.Flatten(start, end), (op.args[0],))
+    return Uses(L.Flatten(op.d(start), op.d(end)), (op.args[0],))
 
 
 def _softmax(cls: type) -> Callable:
-    return lambda op: Uses(cls(op.args[1]), (op.args[0],))
+    return lambda op: Uses(cls(op.d(op.args[1])), (op.args[0],))
 
 
 def _mean(op: Op) -> Uses:
     dim = op.arg(1, "dim")
-    if dim is None or dim == [] or (isinstance(dim, (list, tuple)) and 0 in dim):
+    if dim is None or dim == [] or (isinstance(dim, (list, tuple)) and 0 in dim) and not op.shift:
         raise Unsupported("averages over the batch dimension")
+    dim = op.d(dim)
     return Uses(L.Mean(tuple(dim) if isinstance(dim, (list, tuple)) else dim, keepdim=op.arg(2, "keepdim", False)),
                 (op.args[0],))
 
@@ -335,8 +349,9 @@ def _mean(op: Op) -> Uses:
 def _reduction(cls: type) -> Callable:
     def convert(op: Op) -> Uses:
         dim = op.arg(1, "dim")
-        if dim is None or dim == [] or (isinstance(dim, (list, tuple)) and 0 in dim) or dim == 0:
+        if (dim is None or dim == [] or (isinstance(dim, (list, tuple)) and 0 in dim) or dim == 0) and not op.shift:
             raise Unsupported("reduces over the batch dimension")
+        dim = op.d(dim)
         return Uses(cls(tuple(dim) if isinstance(dim, (list, tuple)) else dim, keepdim=op.arg(2, "keepdim", False)),
                     (op.args[0],))
     return convert
@@ -344,14 +359,15 @@ def _reduction(cls: type) -> Callable:
 
 def _cat(op: Op) -> Uses:
     tensors, dim = op.args[0], op.arg(1, "dim", 0)
+    tensors = [t for t in tensors if not (isinstance(t, Tensor) and 0 in t.shape)]  # an empty cache joins nothing
     if len(tensors) == 1:
         return Uses(L.Identity(), tuple(tensors))
-    return Uses(L.Cat(dim), tuple(tensors))
+    return Uses(L.Cat(op.d(dim)), tuple(tensors))
 
 
 def _stack(op: Op) -> Uses:
     tensors, dim = op.args[0], op.arg(1, "dim", 0)
-    return Uses(L.Stack(dim), tuple(tensors))
+    return Uses(L.Stack(op.d(dim)), tuple(tensors))
 
 
 def _matmul(cls: type) -> Callable:
@@ -410,43 +426,50 @@ def _pow(op: Op) -> Uses:
 
 
 def _chunk(op: Op) -> Uses:
-    return Uses(L.Chunk(op.args[1], op.arg(2, "dim", 0)), (op.args[0],))
+    return Uses(L.Chunk(op.args[1], op.d(op.arg(2, "dim", 0))), (op.args[0],))
 
 
 def _split(op: Op) -> Uses:
     size = op.args[1]
-    return Uses(L.Split(tuple(size) if isinstance(size, (list, tuple)) else size, op.arg(2, "dim", 0)),
+    return Uses(L.Split(tuple(size) if isinstance(size, (list, tuple)) else size, op.d(op.arg(2, "dim", 0))),
                 (op.args[0],))
 
 
 def _unbind(op: Op) -> Uses:
-    return Uses(L.Unbind(op.arg(1, "dim", 0)), (op.args[0],))
+    return Uses(L.Unbind(op.d(op.arg(1, "dim", 0))), (op.args[0],))
 
 
 def _slice(op: Op) -> object:
     dim, start, end, step = op.arg(1, "dim", 0), op.arg(2, "start"), op.arg(3, "end"), op.arg(4, "step", 1)
-    if dim == 0:
+    if dim == 0 and not op.shift:
         return SAME  # the batch of one, sliced whole
-    return Uses(L.Slice(dim, start, end, step), (op.args[0],))
+    if isinstance(end, int) and end >= 2 ** 62:
+        end = None  # x[:, a:] reads to the end
+    if start in (None, 0) and end is None and step == 1:
+        return SAME
+    return Uses(L.Slice(op.d(dim), start, end, step), (op.args[0],))
 
 
 def _select(op: Op) -> Uses:
-    if op.args[1] == 0:
+    if op.args[1] == 0 and not op.shift:
         raise Unsupported("selects from the batch dimension")
-    return Uses(L.Select(op.args[1], op.args[2]), (op.args[0],))
+    return Uses(L.Select(op.d(op.args[1]), op.args[2]), (op.args[0],))
 
 
 def _unsqueeze(op: Op) -> Uses:
-    return Uses(L.Unsqueeze(op.args[1]), (op.args[0],))
+    return Uses(L.Unsqueeze(op.d(op.args[1])), (op.args[0],))
 
 
 def _squeeze(op: Op) -> Uses:
     dim = op.arg(1, "dim")
+    dim = op.d(dim)
     return Uses(L.Squeeze(tuple(dim) if isinstance(dim, (list, tuple)) else dim), (op.args[0],))
 
 
 def _expand(op: Op) -> Uses:
     sizes = tuple(op.args[1])
+    if op.shift:
+        return Uses(L.Expand(sizes), (op.args[0],))
     if sizes[0] not in (1, -1):
         raise Unsupported(f"expands the batch to {sizes[0]}")
     return Uses(L.Expand(sizes[1:]), (op.args[0],))
@@ -659,6 +682,7 @@ def capture(module: object, shapes: list[Shape], dtypes: list, model: str) -> Ca
     import torch
 
     xs, dynamic = _example(shapes, dtypes)
+    wrapper = _Outputs(module)
     try:
         import warnings
 
@@ -670,14 +694,62 @@ def capture(module: object, shapes: list[Shape], dtypes: list, model: str) -> Ca
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                ep = torch.export.export(module, tuple(xs), dynamic_shapes=tuple(dynamic), strict=False)
+                ep = torch.export.export(wrapper, tuple(xs), dynamic_shapes=(tuple(dynamic),), strict=False)
         finally:
             for q, level in zip(quiet, levels):
                 q.setLevel(level)
     except Exception as err:  # noqa: BLE001  (export raises many kinds)
         line = (str(err).strip().splitlines() or [""])[0]
         raise ExportFailed(f"{type(err).__name__}: {line[:300]}") from None
-    return convert(module, ep, shapes, model)
+    return convert(wrapper, ep, shapes, model)
+
+
+def _outputs_of(value: object) -> list:
+    """Every tensor in a model's output: tuples, lists, dicts, dataclasses, Hugging Face ModelOutput; other
+    objects (a key/value cache) give the tensors they hold as attributes."""
+    import dataclasses
+
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _outputs_of(v)]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _outputs_of(v)]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [t for f in dataclasses.fields(value) for t in _outputs_of(getattr(value, f.name))]
+    return []
+
+
+def _wrapper_class() -> type:
+    import torch
+
+    class Outputs(torch.nn.Module):
+        """The model, its output flattened to a tuple of tensors (export takes no custom output types)."""
+
+        def __init__(self, inner: object):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, *xs):
+            return tuple(_outputs_of(self.inner(*xs)))
+
+    return Outputs
+
+
+def _Outputs(module: object) -> object:
+    return _wrapper_class()(module)
+
+
+_PREFIX = "inner."
+
+
+def _strip(path: str) -> str:
+    """A path in the wrapper as the user's model names it."""
+    if path == "inner":
+        return ""
+    return path[len(_PREFIX):] if path.startswith(_PREFIX) else path
 
 
 def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Captured:
@@ -750,7 +822,7 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
         if isinstance(v, Ref):
             return v.input
         if isinstance(v, Tensor):
-            key = id(v.value)
+            key = id(v.value) if v.value is not None else v.path
             if key not in operand_nodes:
                 name = fresh(v.path.replace(".", "_"))
                 shape = v.shape[1:] if len(v.shape) > 1 and v.shape[0] == 1 else v.shape
@@ -758,7 +830,7 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
                     layer = L.Parameter(shape or (1,), name=v.path)
                 else:
                     layer = L.Constant(shape or (1,), buffer=v.kind == "buffer", name=v.path)
-                add_node(name, layer, (), v.path, (v,) if v.kind != "constant" else ())
+                add_node(name, layer, (), v.path, (v,) if v.kind in ("parameter", "buffer") else ())
                 operand_nodes[key] = name
             return operand_nodes[key]
         if _is_number(v):
@@ -769,6 +841,8 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
 
     groups = _groups(module, nodes)
     emitted: set[str] = set()
+    folded: set[str] = set()
+    unbatched: set[str] = set()  # nodes whose torch dim 0 is not the batch
     for node in nodes:
         if node.op == "placeholder":
             s = spec[node.name]
@@ -782,7 +856,7 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
                     values[node] = Ref(node.name)
             elif s.kind in (InputKind.PARAMETER, InputKind.BUFFER):
                 kind = "parameter" if s.kind == InputKind.PARAMETER else "buffer"
-                values[node] = Tensor(s.target, state[s.target], kind)
+                values[node] = Tensor(_strip(s.target), state[s.target], kind)
             elif s.kind == InputKind.CONSTANT_TENSOR:
                 values[node] = Tensor(s.target, constants[s.target], "constant")
             else:
@@ -817,7 +891,7 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
             if path in emitted:
                 continue
             emitted.add(path)
-            sub = module.get_submodule(path)
+            sub = module.get_submodule(_PREFIX + path)
             inside = set(members)
             outside = []
             for member in members:
@@ -835,7 +909,7 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
                 problems.append(f"{path} ({type(sub).__name__}) in {model}: {err}")
             continue
         stack = list((node.meta.get("nn_module_stack") or {}).values())
-        path, owner = (stack[-1][0], stack[-1][1]) if stack else ("", None)
+        path, owner = (_strip(stack[-1][0]), stack[-1][1]) if stack else ("", None)
         row = _row(path, owner, node.name)
         try:
             sizes = _input_sizes(node, values, symbols)
@@ -846,13 +920,22 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
             problems.append(f"{node.name} ({name}) in {path or model}: {err}")
             values[node] = Ref(node.name)
             continue
+        operands = [v for v in _flat((args, kwargs)) if isinstance(v, (Ref, Tensor))]
+        if isinstance(val, torch.Tensor) and not any(
+                isinstance(v, Ref) or (isinstance(v, Tensor) and v.kind == "parameter") for v in operands):
+            # computed from no input and no parameter (a mask, positions): a constant of the graph
+            values[node] = Tensor(node.name, None, "folded", tuple(out))
+            folded.add(name)
+            continue
         converter = _ATEN_REGISTERED.get(name) or ATEN.get(name)
         if converter is None:
-            problems.append(f"{name} (in {path or model})")
+            kind = owner.__name__ if isinstance(owner, type) else str(owner or "").rsplit(".", 1)[-1]
+            problems.append(f"{name} (in {path or model}" + (f" ({kind})" if path and kind else "") + ")")
             values[node] = Ref(node.name)
             continue
         try:
-            result = converter(Op(name, args, kwargs, out))
+            shift = int(any(isinstance(v, Ref) and v.node in unbatched for v in _flat((args, kwargs))))
+            result = converter(Op(name, args, kwargs, out, shift))
             if result is SAME:
                 values[node] = args[0] if isinstance(args[0], (Ref, Tensor)) else Ref(node.name)
                 continue
@@ -865,6 +948,8 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
             used = _symbols_in(layer) if isinstance(layer, Layer) else set()
             dims = tuple(d for d in sizes.values() if d.symbol in used)
             add_node(node.name, layer, inputs, row, result.owns, dims)
+            if (shift if result.unbatched is None else result.unbatched):
+                unbatched.add(node.name)
         except (Unsupported, Exception) as err:  # noqa: BLE001  (a layer refusing its arguments)
             if not isinstance(err, (Unsupported, ValueError, TypeError, KeyError)) and \
                     not type(err).__module__.startswith("symcost"):
@@ -873,7 +958,7 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
         values[node] = Ref(node.name)
 
     if problems:
-        unknown = sorted({p.split(" (in ")[0] for p in problems if " (in " in p})
+        unknown = list(dict.fromkeys(p for p in problems if " (in " in p))
         others = [p for p in problems if " (in " not in p]
         parts = []
         if unknown:
@@ -889,6 +974,8 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
     out = next((r for r in refs if isinstance(r, Ref)), None)
     output = out.node if out is not None else input_name
     graph = Graph(graph_nodes, output=output, input=input_name)
+    if folded:
+        notes.append(f"computed from constants only (masks, positions), counted as constants: {', '.join(sorted(folded))}")
     return Captured(graph, set(first_use), final[0], tuple(notes))
 
 
@@ -994,8 +1081,17 @@ def _mha(m: object) -> Layer:
                                 kdim=m.kdim, vdim=m.vdim, batch_first=m.batch_first)
 
 
-#: torch modules kept whole: their ATen calls move the batch (nn.MultiheadAttention works batch-second).
-_MODULES: dict[str, Callable] = {"MultiheadAttention": _mha}
+def _recurrent(cls: type) -> Callable:
+    def convert(m: object) -> Layer:
+        extra = {"proj_size": m.proj_size} if cls is L.LSTM else {}
+        return cls(m.input_size, m.hidden_size, num_layers=m.num_layers, bias=m.bias, batch_first=m.batch_first,
+                   bidirectional=m.bidirectional, **extra)
+    return convert
+
+
+#: torch modules kept whole: their ATen calls move the batch (nn.MultiheadAttention works batch-second,
+#: an LSTM is one fused aten.lstm).
+_MODULES: dict[str, Callable] = {"MultiheadAttention": _mha, "LSTM": _recurrent(L.LSTM), "GRU": _recurrent(L.GRU)}
 
 
 def _groups(module: object, nodes: list) -> dict:
@@ -1018,7 +1114,7 @@ def _groups(module: object, nodes: list) -> dict:
                     continue
             if any(b in _REGISTERED for b in cls.__mro__) or any(
                     b.__name__ in _MODULES and b.__module__.startswith("torch.nn") for b in cls.__mro__):
-                kept.setdefault(path, []).append(node)
-                owner[node] = path
+                kept.setdefault(_strip(path), []).append(node)
+                owner[node] = _strip(path)
                 break
     return {node: (path, kept[path]) for node, path in owner.items()}
