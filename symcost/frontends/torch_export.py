@@ -106,6 +106,7 @@ class Uses:
     inputs: tuple
     owns: tuple = ()
     unbatched: bool | None = None  # the output's torch dim 0 is not the batch (None: as the input's)
+    then: Layer | None = None  # a second layer on the first's output (same node name, same row)
 
 
 SAME = "same"  # the call passes its first input through: no row
@@ -309,9 +310,12 @@ def _reshape(op: Op) -> Uses:
 
 
 def _permute(op: Op) -> Uses:
-    dims = tuple(op.args[1])
+    dims = tuple(d % len(op.args[1]) for d in op.args[1])
     if op.shift:
-        dims = (0, *(d % len(dims) + 1 for d in dims))
+        dims = (0, *(d + 1 for d in dims))
+    elif dims[0] != 0:  # the batch moves: permute the rest, then the result's torch shape is the sample's
+        return Uses(L.Permute((0, *(d for d in dims if d != 0))), (op.args[0],), unbatched=True,
+                    then=L.Reshape(tuple(op.out)))
     return Uses(L.Permute(dims), (op.args[0],))
 
 
@@ -652,8 +656,8 @@ class Captured:
     notes: tuple
 
 
-def _example(shapes: list[Shape], dtypes: list) -> tuple[list, list]:
-    """Example tensors (224 for symbolic image sizes, 16 for others) and export's dynamic_shapes."""
+def _example(shapes: list[Shape], dtypes: list, image: int = 224) -> tuple[list, list]:
+    """Example tensors (``image`` for symbolic image sizes, 16 for others) and export's dynamic_shapes."""
     import torch
     from torch.export import Dim
 
@@ -667,7 +671,7 @@ def _example(shapes: list[Shape], dtypes: list) -> tuple[list, list]:
                 sizes.append(int(d))
                 continue
             if d not in values:
-                values[d] = 224 if rank >= 3 and i >= rank - 2 else 16
+                values[d] = image if rank >= 3 and i >= rank - 2 else 16
             if not isinstance(d, sympy.Symbol):
                 raise UnsupportedModuleError(f"from_torch: input size {d} must be a number or one symbol")
             sizes.append(values[d])
@@ -678,10 +682,25 @@ def _example(shapes: list[Shape], dtypes: list) -> tuple[list, list]:
 
 
 def capture(module: object, shapes: list[Shape], dtypes: list, model: str) -> Captured:
-    """``module`` exported on fake inputs of ``shapes``, converted to a symcost graph (or ExportFailed)."""
+    """``module`` exported on fake inputs of ``shapes``, converted to a symcost graph (or ExportFailed).
+
+    Image sizes are first tried at 224; a model whose code fixes another size and says so in its error
+    (``Input height (s18) doesn't match model (32)``) is tried once more at the sizes its error names."""
+    import re
+
+    try:
+        return _capture(module, shapes, dtypes, model, 224)
+    except ExportFailed as err:
+        sizes = [int(n) for n in re.findall(r"\b(\d+)\b", str(err)) if 1 < int(n) <= 4096 and int(n) != 224]
+        if not sizes:
+            raise
+        return _capture(module, shapes, dtypes, model, sizes[0])
+
+
+def _capture(module: object, shapes: list[Shape], dtypes: list, model: str, image: int) -> Captured:
     import torch
 
-    xs, dynamic = _example(shapes, dtypes)
+    xs, dynamic = _example(shapes, dtypes, image)
     wrapper = _Outputs(module)
     try:
         import warnings
@@ -843,6 +862,8 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
     emitted: set[str] = set()
     folded: set[str] = set()
     unbatched: set[str] = set()  # nodes whose torch dim 0 is not the batch
+    known: dict = {}  # a size torch computed -> the Dim of the first node with that size
+    rebatched: dict = {}  # an unbatched tensor of torch shape (1, ...) -> the node giving it as a batch
     for node in nodes:
         if node.op == "placeholder":
             s = spec[node.name]
@@ -912,7 +933,18 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
         path, owner = (_strip(stack[-1][0]), stack[-1][1]) if stack else ("", None)
         row = _row(path, owner, node.name)
         try:
-            sizes = _input_sizes(node, values, symbols)
+            sizes = known
+            for a in _flat((node.args, node.kwargs)):
+                ref = values.get(a) if hasattr(a, "op") else None
+                if isinstance(ref, Ref) and ref.node in unbatched and ref not in rebatched:
+                    shape = getattr(a.meta.get("val"), "shape", ())
+                    if len(shape) > 1 and shape[0] == 1:
+                        again = fresh(f"{a.name}_batched")
+                        sample = tuple(_bind(_value(d, symbols), sizes) for d in shape[1:])
+                        graph_nodes.append(Node(again, L.Reshape(sample, name=row), (ref.input,), row=row))
+                        rebatched[ref] = Ref(again)
+                if isinstance(ref, Ref) and ref in rebatched:
+                    values[a] = rebatched[ref]
             args = tuple(_bind(_arg(a, values, symbols), sizes) for a in node.args)
             kwargs = {k: _bind(_arg(v, values, symbols), sizes) for k, v in node.kwargs.items()}
             out = _out_shape(val, symbols)
@@ -943,6 +975,11 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
                 result = Uses(result, (args[0],))
             inputs = tuple(operand(v, row) for v in result.inputs)
             layer = result.layer
+            if result.then is not None:
+                first = fresh(node.name + "_moved")
+                graph_nodes.append(Node(first, replace(layer, name=row, source=f"{path or model}: {name}"), inputs,
+                                        row=row))
+                inputs, layer = (first,), result.then
             if isinstance(layer, Layer) and not layer.name:
                 layer = replace(layer, name=row, source=f"{path or model}: {name}")
             used = _symbols_in(layer) if isinstance(layer, Layer) else set()
@@ -950,6 +987,7 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
             add_node(node.name, layer, inputs, row, result.owns, dims)
             if (shift if result.unbatched is None else result.unbatched):
                 unbatched.add(node.name)
+            _known_sizes(known, node, val, symbols, node.name in unbatched)
         except (Unsupported, Exception) as err:  # noqa: BLE001  (a layer refusing its arguments)
             if not isinstance(err, (Unsupported, ValueError, TypeError, KeyError)) and \
                     not type(err).__module__.startswith("symcost"):
@@ -1118,3 +1156,26 @@ def _groups(module: object, nodes: list) -> dict:
                 owner[node] = _strip(path)
                 break
     return {node: (path, kept[path]) for node, path in owner.items()}
+
+
+def _known_sizes(known: dict, node: object, val: object, symbols: dict, unbatched: bool) -> None:
+    """Record the symbolic sizes of a node's output as :class:`Dim` s: a later reshape or resize to that size
+    (``F.interpolate(x, size=skip.shape[-2:])``) is written as that node's size, whatever form torch and
+    symcost each give it."""
+    import torch
+
+    from ..networks.graph import Dim
+
+    if not isinstance(val, torch.Tensor):
+        return
+    for axis, size in enumerate(val.shape):
+        if (axis == 0 and not unbatched) or not isinstance(size, torch.SymInt):
+            continue
+        try:
+            expr = translate(size.node.expr, symbols)
+        except Unsupported:
+            continue
+        if expr.is_number or isinstance(expr, sympy.Symbol) or expr in known:
+            continue
+        known[expr] = Dim(sympy.Dummy(f"{node.name}_size{axis}", integer=True, positive=True), node.name,
+                          axis + unbatched)
