@@ -206,3 +206,31 @@ def test_a_causal_attention_counts_the_full_square():
     rep = sc.from_torch(Attn().eval(), (2, L, 8)).analyze()
     for n in (5, 9):
         assert sc.evaluate(rep.total.macs, L=n) == flop_macs(Attn(), torch.zeros(1, 2, n, 8)) == 2 * 2 * n * n * 8
+
+
+TOKENS = '''
+from torch import nn
+class Tok(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.e = nn.Embedding(10, 4)
+        self.l = nn.Linear(4, 3)
+    def forward(self, x):
+        return self.l(self.e(x))
+def tok():
+    return Tok()
+'''
+
+
+def test_cli_report_from_torch_with_a_long_input(tmp_path, monkeypatch, capsys):
+    from symcost.cli import main
+
+    (tmp_path / "tokmods13.py").write_text(TOKENS)
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "--from-torch", "tokmods13:tok", "--input", "L", "--input-dtype", "long",
+                 "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    assert '"12*L"' in out.replace(" ", "")  # MACs: L tokens x 4 x 3, by hand
+    assert main(["report", "--from-torch", "tokmods13:tok", "--input-dtype", "long"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("symcost: error: --input-dtype needs --input") and err.count("\n") == 1
