@@ -495,11 +495,15 @@ def _upsample(mode: str) -> Callable:
 
 def _pad(op: Op) -> Uses:
     pad, mode, value = list(op.args[1]), op.arg(2, "mode", "constant"), op.arg(3, "value")
-    if len(pad) == 2:
-        pad += [0, 0]
-    if len(pad) != 4:
-        raise Unsupported(f"pads {len(pad) // 2} dimensions")
+    if len(pad) != 4 or mode != "constant":
+        return Uses(L.Pad(tuple(pad), mode=mode, value=_exact(value) if value is not None else 0), (op.args[0],))
     return Uses(L.Pad2d(tuple(pad), mode=mode), (op.args[0],))
+
+
+def _roll(op: Op) -> Uses:
+    shifts, dims = op.args[1], op.arg(2, "dims", ())
+    return Uses(L.Roll(tuple(shifts) if isinstance(shifts, (list, tuple)) else shifts, op.d(tuple(dims))),
+                (op.args[0],))
 
 
 def _where(op: Op) -> Uses:
@@ -543,7 +547,7 @@ ATEN: dict[str, Callable] = {
     "aten.adaptive_avg_pool1d": _adaptive("Avg"), "aten.adaptive_avg_pool2d": _adaptive("Avg"),
     "aten.adaptive_avg_pool3d": _adaptive("Avg"), "aten.adaptive_max_pool2d": _adaptive("Max"),
     "aten.upsample_nearest2d": _upsample("nearest"), "aten.upsample_bilinear2d": _upsample("bilinear"),
-    "aten.pad": _pad, "aten.constant_pad_nd": _pad,
+    "aten.pad": _pad, "aten.constant_pad_nd": _pad, "aten.roll": _roll,
     # activations and elementwise math
     "aten.relu": _first(L.ReLU), "aten.relu_": _first(L.ReLU), "aten.relu6": _first(L.ReLU6),
     "aten.gelu": _gelu, "aten.silu": _first(L.SiLU), "aten.silu_": _first(L.SiLU),
@@ -575,6 +579,10 @@ ATEN: dict[str, Callable] = {
     "aten.alias": _same, "aten.detach": _same, "aten.detach_": _same, "aten.clone": _same, "aten.to": _same,
     "aten._to_copy": _same, "aten.type_as": _same, "aten.lift_fresh_copy": _same,
 }
+
+#: Calls that make a new tensor from another's dtype and device only: constants of the graph.
+_CREATORS = frozenset({"aten.new_zeros", "aten.new_ones", "aten.new_empty", "aten.new_full", "aten.zeros_like",
+                       "aten.ones_like", "aten.empty_like", "aten.full_like"})
 
 #: Calls that compute sizes or check them, never tensors: no node.
 _SHAPE_OPS = ("aten.sym_size", "aten.sym_numel", "aten.sym_stride", "aten._assert_tensor_metadata",
@@ -953,9 +961,16 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
             values[node] = Ref(node.name)
             continue
         operands = [v for v in _flat((args, kwargs)) if isinstance(v, (Ref, Tensor))]
-        if isinstance(val, torch.Tensor) and not any(
-                isinstance(v, Ref) or (isinstance(v, Tensor) and v.kind == "parameter") for v in operands):
-            # computed from no input and no parameter (a mask, positions): a constant of the graph
+        if name in _CREATORS:
+            operands = []  # the tensor gives only its dtype and device
+        if isinstance(val, torch.Tensor) and not any(isinstance(v, Ref) for v in operands) and (
+                name not in ("aten.expand", "aten.unsqueeze", "aten.view", "aten.reshape")
+                or not any(isinstance(v, Tensor) and v.kind == "parameter" for v in operands)):
+            # computed from no input (a mask, positions, a table indexed from a parameter): a constant of the
+            # graph; the parameters it reads are counted where they enter
+            for v in operands:
+                if isinstance(v, Tensor) and v.kind == "parameter":
+                    operand(v, _row(path, owner, node.name))
             values[node] = Tensor(node.name, None, "folded", tuple(out))
             folded.add(name)
             continue
