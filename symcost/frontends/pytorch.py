@@ -157,7 +157,7 @@ def from_torch(module: object, input_shape: object = None, *, dtype: object = No
             if not notes:
                 raise
             raise UnsupportedModuleError(f"{model}: {notes[0].replace('; read by torch.fx', '')}; and torch.fx: "
-                                         f"{str(err).removeprefix(model + ': ')}") from None
+                                         f"{str(err).removeprefix(model + ': ')}", err.unsupported) from None
     finally:
         for m, training in modes.items():
             m.training = training

@@ -184,9 +184,7 @@ def _linear(op: Op) -> Uses:
 
 def _batch_norm(op: Op) -> Uses:
     x, w, b, mean, var = op.args[:5]
-    training = op.arg(5, "training", False)
-    if training:
-        raise Unsupported("batch statistics (training mode)")
+    # training mode (batch statistics) is the same layer, as the fx route reads nn.BatchNorm in either mode
     nd = max(_rank(op) - 2, 1)
     channels = op.out[1]
     cls = getattr(L, f"BatchNorm{nd}d")
@@ -835,6 +833,11 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
         return _Tensor(id(t.value), t.path.rsplit(".", 1)[-1], t.value.numel(), t.kind != "parameter")
 
     def add_node(name: str, layer: object, inputs: tuple, row: str, owns: tuple = (), dims: tuple = ()) -> None:
+        for t in owns:  # a batch norm's step counter: its layer counts it, though eval mode never reads it
+            if t.path.endswith("running_mean"):
+                counter = t.path[: -len("running_mean")] + "num_batches_tracked"
+                if _PREFIX + counter in state:
+                    owns = (*owns, Tensor(counter, state[_PREFIX + counter], "buffer"))
         records = [tensor_record(t) for t in owns]
         seen = [r for r in records if r.key in first_use]
         tied = None
