@@ -39,6 +39,7 @@ _EXPORTS = {
     **dict.fromkeys(["Derivation", "derive"], "analysis.derivation"),
     **dict.fromkeys(["Sweep", "sweep"], "analysis.sweep"),
     **dict.fromkeys(["from_torch", "register_torch"], "frontends.pytorch"),
+    "register_aten": "frontends.torch_export",
     **dict.fromkeys(["render"], "printing.jinja"),
 }
 #: Public subpackages reached as attributes: ``sc.zoo``, ``sc.symbols``.

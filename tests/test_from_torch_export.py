@@ -234,3 +234,19 @@ def test_cli_report_from_torch_with_a_long_input(tmp_path, monkeypatch, capsys):
     assert main(["report", "--from-torch", "tokmods13:tok", "--input-dtype", "long"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("symcost: error: --input-dtype needs --input") and err.count("\n") == 1
+
+
+def test_register_aten_gives_an_operator_its_layer():
+    from symcost.frontends import torch_export
+
+    sc.register_aten("aten.cumsum", lambda op: sc.Identity())
+    sc.register_aten("aten.flip", lambda op: torch_export.Uses(sc.Identity(), (op.args[0],)))
+    try:
+        rep = sc.from_torch(Unknown().eval(), (3, H, W)).analyze()
+    finally:
+        torch_export._ATEN_REGISTERED.pop("aten.cumsum", None)
+        torch_export._ATEN_REGISTERED.pop("aten.flip", None)
+    assert [r.kind for r in rep.rows] == ["Identity", "Identity"]
+    assert rep.out_shape == sc.Shape(3, H, W)
+    with pytest.raises(sc.ArgumentTypeError):
+        sc.register_aten(3, lambda op: None)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 import sympy
 
 from .. import layers as L
-from ..core.errors import UnsupportedModuleError
+from ..core.errors import ArgumentTypeError, UnsupportedModuleError
 from ..core.shape import Shape
 from ..layers.base import Layer
 
@@ -118,7 +118,8 @@ def register_aten(op_name: str, converter: Callable | None = None) -> Callable:
     if converter is None:
         return lambda fn: register_aten(op_name, fn)
     if not isinstance(op_name, str) or not callable(converter):
-        raise TypeError("register_aten: give an operator name (str) and a callable converter")
+        raise ArgumentTypeError(f"register_aten: give an operator name (str) and a callable converter, got "
+                                f"{op_name!r} and {converter!r}")
     _ATEN_REGISTERED[op_name] = converter
     return converter
 
