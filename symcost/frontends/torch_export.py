@@ -1072,35 +1072,6 @@ def _out_shape(val: object, symbols: dict) -> object:
     return None
 
 
-def _input_sizes(node: object, values: dict, symbols: dict) -> dict:
-    """The symbolic sizes of a node's activation inputs, each as a :class:`Dim` of the graph: a reshape to
-    its input's height is written as that height, whatever form torch and symcost each give it."""
-    import torch
-    import torch.fx
-
-    from ..networks.graph import Dim
-
-    found: dict = {}
-    for a in _flat((node.args, node.kwargs)):
-        if not isinstance(a, torch.fx.Node):
-            continue
-        ref = values.get(a)
-        val = a.meta.get("val")
-        if not isinstance(ref, Ref) or ref.index is not None or not isinstance(val, torch.Tensor):
-            continue
-        for axis, size in enumerate(val.shape):
-            if axis == 0 or not isinstance(size, torch.SymInt):
-                continue
-            try:
-                expr = translate(size.node.expr, symbols)
-            except Unsupported:
-                continue
-            if expr.is_number or expr in found:
-                continue
-            found[expr] = Dim(sympy.Dummy(f"{ref.node}_size{axis}", integer=True, positive=True), ref.node, axis)
-    return found
-
-
 def _bind(value: object, sizes: dict) -> object:
     """``value`` with each size equal to an input's size written as that input's size."""
     if isinstance(value, (list, tuple)):
