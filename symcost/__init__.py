@@ -48,6 +48,7 @@ _EXPORTS = {
     **dict.fromkeys(["kv_cache_bytes", "kv_heads", "cache_traffic", "CacheTraffic"], "analysis.inference"),
     **dict.fromkeys(["part_flops", "attention_fraction", "crossover", "ratio_to_2nt"], "analysis.llm"),
     **dict.fromkeys(["from_torch", "register_torch"], "frontends.pytorch"),
+    "register_aten": "frontends.torch_export",
     **dict.fromkeys(["render"], "printing.jinja"),
     **dict.fromkeys(["peer_view", "PeerView"], "printing.peer_views"),
     **dict.fromkeys(["UnknownViewError", "ViewError"], "core.errors"),

@@ -142,11 +142,22 @@ def load_torch_model(target: str, args: argparse.Namespace) -> tuple[Model, str]
     from .frontends.pytorch import from_torch
 
     shape = parse_input(args.input) if args.input is not None else None
+    dtype = _INPUT_DTYPES[getattr(args, "input_dtype", None) or "float"]
+    if dtype is not None and shape is None:
+        raise UsageError("--input-dtype needs --input (token ids: --input L --input-dtype long)")
     try:
         built = factory()
     except Exception as err:  # user code: whatever it raises becomes one line
         raise UsageError(f"--from-torch {target!r}: {factory_name}() failed: {type(err).__name__}: {err}") from None
-    return from_torch(built, shape), target
+    if dtype is not None:
+        import torch
+
+        dtype = getattr(torch, dtype)
+    return from_torch(built, shape, dtype=dtype), target
+
+
+#: --input-dtype: the torch dtype of a --from-torch model's input (token ids are long).
+_INPUT_DTYPES = {"float": None, "long": "long", "int": "int32"}
 
 
 def input_shape(args: argparse.Namespace, model: Model, symbolic: bool) -> Shape | None:
@@ -708,6 +719,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a zoo name (symcost zoo) or a .yaml/.json spec")
     report.add_argument("--from-torch", metavar="MODULE:FACTORY",
                         help="import MODULE (this runs its code) and convert the torch.nn.Module FACTORY() returns")
+    report.add_argument("--input-dtype", choices=sorted(_INPUT_DTYPES), default=None,
+                        help="--from-torch: the input's dtype (long for token ids); float by default")
     _analysis_options(report)
     report.add_argument("--format", choices=FORMATS, default="text")
     report.add_argument("--units", action="store_true", help="K/M/G units instead of exact numbers")

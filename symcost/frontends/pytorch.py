@@ -109,14 +109,16 @@ def register_torch(module_type: type, converter: Callable | None = None) -> Call
     return converter
 
 
-def from_torch(module: object, input_shape: object = None, *, name: str | None = None, train: bool = False) -> Model:
+def from_torch(module: object, input_shape: object = None, *, dtype: object = None, name: str | None = None,
+               train: bool = False) -> Model:
     """``module`` as a symcost :class:`~symcost.networks.containers.Model` (see the module docstring).
 
-    ``input_shape`` (one sample, e.g. ``(3, 224, 224)`` or ``(3, H, W)``) is
-    the model's default input; it must be numeric for a model fx cannot
-    trace, which is then read from one forward pass at that size. The model
-    is read in eval mode, or in training mode with ``train=True``; either
-    way its own mode is restored::
+    ``input_shape`` is one sample, numeric or symbolic in any entry (``(3, H, W)``, ``(3, T, H, W)``,
+    ``(L,)`` with ``dtype=torch.long`` for token ids), or a list of shapes for several inputs. With it the
+    model is captured by ``torch.export`` (:mod:`symcost.frontends.torch_export`); a model export cannot
+    capture is read by torch.fx as below, and the model's ``notes`` say why. Without it, torch.fx traces
+    the model. The model is read in eval mode, or in training mode with ``train=True``; either way its
+    own mode is restored::
 
         >>> import symcost as sc
         >>> net = sc.from_torch(model_with_data_dependent_branches, (3, 224, 224))  # doctest: +SKIP
@@ -128,16 +130,52 @@ def from_torch(module: object, input_shape: object = None, *, name: str | None =
         raise ArgumentTypeError(f"from_torch: module must be a torch.nn.Module, got {type(module).__name__}")
     if not isinstance(train, bool):
         raise ArgumentTypeError(f"from_torch: train must be True or False, got {train!r}")
-    shape = None if input_shape is None else (input_shape if isinstance(input_shape, Shape) else Shape(*input_shape))
+    if dtype is not None and not isinstance(dtype, torch.dtype):
+        raise ArgumentTypeError(f"from_torch: dtype must be a torch dtype (torch.long, torch.float), got {dtype!r}")
+    shapes = _shapes(input_shape)
+    shape = shapes[0] if shapes else None
     model = name or type(module).__name__
     modes = {m: m.training for m in module.modules()}
+    notes: tuple = ()
     try:
         module.train(train)
-        graph, used = _read(module, shape, model)
+        if shapes and not _is_leaf(module):
+            from . import torch_export
+
+            try:
+                captured = torch_export.capture(module, shapes, [dtype or torch.float32] * len(shapes), model)
+            except torch_export.ExportFailed as err:
+                if len(shapes) > 1:
+                    raise UnsupportedModuleError(f"{model}: torch.export cannot capture it ({err})") from None
+                notes = (f"torch.export cannot capture it ({err}); read by torch.fx",)
+            else:
+                return Model(captured.graph, name=model, input_shape=captured.input_shape,
+                             unused_params=_unused(module, captured.used), notes=captured.notes)
+        try:
+            graph, used = _read(module, shape, model)
+        except UnsupportedModuleError as err:
+            if not notes:
+                raise
+            raise UnsupportedModuleError(f"{model}: {notes[0].replace('; read by torch.fx', '')}; and torch.fx: "
+                                         f"{str(err).removeprefix(model + ': ')}", err.unsupported) from None
     finally:
         for m, training in modes.items():
             m.training = training
-    return Model(graph, name=model, input_shape=shape, unused_params=_unused(module, used))
+    return Model(graph, name=model, input_shape=shape, unused_params=_unused(module, used), notes=notes)
+
+
+def _shapes(input_shape: object) -> list[Shape]:
+    """One shape, or a list of shapes (several inputs), as Shapes."""
+    if input_shape is None:
+        return []
+    if isinstance(input_shape, Shape):
+        return [input_shape]
+    if isinstance(input_shape, list) and input_shape and all(isinstance(s, (tuple, list, Shape)) for s in input_shape):
+        return [s if isinstance(s, Shape) else Shape(*s) for s in input_shape]
+    if isinstance(input_shape, (tuple, list)):
+        return [Shape(*input_shape)]
+    raise ArgumentTypeError(f"from_torch: input_shape must be a shape such as (3, H, W) or a list of shapes, "
+                            f"got {input_shape!r}")
 
 
 def _read(module: object, shape: Shape | None, model: str) -> tuple[Graph, set[int]]:

@@ -326,12 +326,15 @@ class Model(Network):
 
     ``unused_params`` (:class:`~symcost.networks.report.UnusedParams`) are
     tensors of the model no layer uses; its reports count and list them.
+    ``notes`` say how it was read where that matters (a size the model's
+    code fixes, a fallback reader).
     """
 
     body: object
     name: str
     input_shape: Shape | None = None
     unused_params: tuple = ()
+    notes: tuple = ()
 
     def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
         return _walk(self.body, flow, prefix)
