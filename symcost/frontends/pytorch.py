@@ -79,6 +79,7 @@ from ..core.counts import Params
 from ..networks.graph import Dim, Graph, Node, Tied
 from ..networks.report import UnusedParams
 from ..layers.base import Layer
+from .nesting import flat
 from ..networks.base import Network
 from ..core.shape import Shape
 
@@ -242,7 +243,7 @@ class Call:
     @property
     def tensors(self) -> list[TensorRef]:
         """The graph tensors among the arguments, in order: the node's inputs."""
-        return [v for v in _flat((self.args, self.kwargs)) if isinstance(v, TensorRef)]
+        return [v for v in flat((self.args, self.kwargs)) if isinstance(v, TensorRef)]
 
     def bind(self, *required: str, **optional: object) -> dict:
         """The arguments by name, for a signature ``(required..., optional=default...)``."""
@@ -259,13 +260,6 @@ class Call:
             raise Unsupported(f"misses the argument {missing[0]}")
         return {**optional, **values}
 
-
-def _flat(value: object) -> list:
-    if isinstance(value, (tuple, list)):
-        return [v for item in value for v in _flat(item)]
-    if isinstance(value, dict):
-        return [v for item in value.values() for v in _flat(item)]
-    return [value]
 
 
 def _exact(value: object) -> object:
@@ -680,7 +674,7 @@ class _Builder:
             return self.problem(name, row, inputs, f"{what}: the converter returned a network, which takes one "
                                                    f"input, for a call on {len(inputs)} tensors")
         op = _placed(result, row, source, origin)
-        symbols = _symbols(op) if isinstance(op, Layer) else set()
+        symbols = op.free_symbols if isinstance(op, Layer) else set()
         dims = tuple(d for d in self.dims.values() if d.symbol in symbols)
         self.entries.append(_Entry(name, row, op, inputs, dims, tensors=_tensors(call.module)))
         return TensorRef(name)
@@ -735,14 +729,6 @@ def _placed(op: object, row: str, source: str, origin: str) -> object:
         object.__setattr__(op, "source", source)
     return op
 
-
-def _symbols(layer: Layer) -> set:
-    found: set = set()
-    for f in layer.arguments():
-        for value in _flat(getattr(layer, f.name)):
-            if isinstance(value, sympy.Basic):
-                found |= value.free_symbols
-    return found
 
 
 #: Shape arithmetic: operators on sizes and numbers, evaluated while the model is read.
@@ -852,7 +838,7 @@ def _fx_call(builder: _Builder, root: object, node: object, args: tuple, kwargs:
         return _Opaque(f"{node.name} (Tensor.{target})")
     if target is getattr and isinstance(args[0], TensorRef):
         return _Sizes(args[0].name) if args[1] == "shape" else _Opaque(f"{args[0].name}.{args[1]}")
-    if not any(isinstance(v, TensorRef) for v in _flat((args, kwargs))):
+    if not any(isinstance(v, TensorRef) for v in flat((args, kwargs))):
         return _shape_arithmetic(builder, target, args)
     description = _qualified(target)
     where = f" in {stack[-1][0]} ({_type_name(stack[-1][1])})" if stack else ""
@@ -911,7 +897,7 @@ def _recorded(module: object, shape: Shape, model: str) -> tuple[Graph, set[int]
         return obj
 
     def bind(out: object, result: object) -> None:
-        for tensor in _flat(out):
+        for tensor in flat(out):
             if isinstance(tensor, torch.Tensor) and isinstance(result, TensorRef):
                 ids[id(tensor)] = result
                 kept.append(tensor)
@@ -941,7 +927,7 @@ def _recorded(module: object, shape: Shape, model: str) -> tuple[Graph, set[int]
         def __torch_function__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
             out = func(*args, **kwargs)
-            if inside_leaf() or not any(isinstance(t, torch.Tensor) for t in _flat(out)):
+            if inside_leaf() or not any(isinstance(t, torch.Tensor) for t in flat(out)):
                 return out  # inside a whole module, or a size, a flag...
             call = Call(None, value(args), value(kwargs))
             if not call.tensors:

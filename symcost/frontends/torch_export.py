@@ -33,6 +33,7 @@ from .. import layers as L
 from ..core.errors import ArgumentTypeError, UnsupportedModuleError
 from ..core.shape import Shape
 from ..layers.base import Layer
+from .nesting import flat
 
 #: Operator converters registered with :func:`register_aten`, by ATen op name (``"my_ops.fused"``).
 _ATEN_REGISTERED: dict[str, Callable] = {}
@@ -928,7 +929,7 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
             inside = set(members)
             outside = []
             for member in members:
-                for a in _flat((member.args, member.kwargs)):
+                for a in flat((member.args, member.kwargs)):
                     if hasattr(a, "op") and a not in inside and isinstance(values.get(a), Ref) \
                             and values[a] not in outside:
                         outside.append(values[a])
@@ -946,7 +947,7 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
         row = _row(path, owner, node.name)
         try:
             sizes = known
-            for a in _flat((node.args, node.kwargs)):
+            for a in flat((node.args, node.kwargs)):
                 ref = values.get(a) if hasattr(a, "op") else None
                 if isinstance(ref, Ref) and ref.node in unbatched and ref not in rebatched:
                     shape = getattr(a.meta.get("val"), "shape", ())
@@ -964,7 +965,7 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
             problems.append(f"{node.name} ({name}) in {path or model}: {err}")
             values[node] = Ref(node.name)
             continue
-        operands = [v for v in _flat((args, kwargs)) if isinstance(v, (Ref, Tensor))]
+        operands = [v for v in flat((args, kwargs)) if isinstance(v, (Ref, Tensor))]
         if name in _CREATORS:
             operands = []  # the tensor gives only its dtype and device
         if isinstance(val, torch.Tensor) and not any(isinstance(v, Ref) for v in operands) and (
@@ -985,7 +986,7 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
             values[node] = Ref(node.name)
             continue
         try:
-            shift = int(any(isinstance(v, Ref) and v.node in unbatched for v in _flat((args, kwargs))))
+            shift = int(any(isinstance(v, Ref) and v.node in unbatched for v in flat((args, kwargs))))
             result = converter(Op(name, args, kwargs, out, shift))
             if result is SAME:
                 values[node] = args[0] if isinstance(args[0], (Ref, Tensor)) else Ref(node.name)
@@ -1001,7 +1002,7 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
                 inputs, layer = (first,), result.then
             if isinstance(layer, Layer) and not layer.name:
                 layer = replace(layer, name=row, source=f"{path or model}: {name}")
-            used = _symbols_in(layer) if isinstance(layer, Layer) else set()
+            used = layer.free_symbols if isinstance(layer, Layer) else set()
             dims = tuple(d for d in sizes.values() if d.symbol in used)
             add_node(node.name, layer, inputs, row, result.owns, dims)
             if (shift if result.unbatched is None else result.unbatched):
@@ -1026,8 +1027,7 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
                          + (f" (and {len(others) - 8} more)" if len(others) > 8 else ""))
         raise UnsupportedModuleError(f"{model}: {'; '.join(parts)}. Map an operator with "
                                      "symcost.register_aten(name, converter)", tuple(problems))
-    flat = _flat(outputs)
-    refs = [values.get(o) for o in flat if o is not None and hasattr(o, "op")]
+    refs = [values.get(o) for o in flat(outputs) if o is not None and hasattr(o, "op")]
     out = next((r for r in refs if isinstance(r, Ref)), None)
     output = out.node if out is not None else input_name
     graph = Graph(graph_nodes, output=output, input=input_name)
@@ -1035,13 +1035,6 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
         notes.append(f"computed from constants only (masks, positions), counted as constants: {', '.join(sorted(folded))}")
     return Captured(graph, set(first_use), final[0], tuple(notes))
 
-
-def _flat(value: object) -> list:
-    if isinstance(value, (list, tuple)):
-        return [v for item in value for v in _flat(item)]
-    if isinstance(value, dict):
-        return [v for item in value.values() for v in _flat(item)]
-    return [value]
 
 
 def _row(path: str, owner: object, node_name: str) -> str:
@@ -1080,14 +1073,6 @@ def _bind(value: object, sizes: dict) -> object:
         return sizes[value].symbol
     return value
 
-
-def _symbols_in(layer: Layer) -> set:
-    found: set = set()
-    for f in layer.arguments():
-        for value in _flat(getattr(layer, f.name)):
-            if isinstance(value, sympy.Basic):
-                found |= value.free_symbols
-    return found
 
 
 def _module_layer(module: object) -> Layer:

@@ -55,6 +55,19 @@ class Layer(Displayable):
         return [f for f in fields(cls) if f.init and f.name not in ("name", "source", "origin", "role")]
 
     @property
+    def free_symbols(self) -> set:
+        """The symbols in the layer's arguments: ``Conv2d(C_out, K).free_symbols == {C_out, K}``."""
+        found: set = set()
+        pending = [getattr(self, f.name) for f in self.arguments()]
+        while pending:
+            value = pending.pop()
+            if isinstance(value, (tuple, list)):
+                pending.extend(value)
+            elif isinstance(value, sympy.Basic):
+                found |= value.free_symbols
+        return found
+
+    @property
     def kind(self) -> str:
         return type(self).__name__
 
