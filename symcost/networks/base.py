@@ -21,6 +21,8 @@ class Network:
     name: str | None
     #: Tensors of the model that no layer uses (see :class:`~symcost.networks.report.UnusedParams`).
     unused_params: tuple = ()
+    #: What the model's reader recorded for the user (``Model.notes``); its reports carry them.
+    notes: tuple = ()
 
     def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
         raise NotImplementedError
@@ -62,4 +64,5 @@ class Network:
         """The exact-floor report on ``shape`` (what ``analyze`` returns by default)."""
         rows, out = self.walk(Flow(shape, ReceptiveField.of_input(shape), tensor=TensorRef()), self.root_prefix)
         return Report(model=model, input_shape=shape, convention=convention,
-                      rows=tuple(rows), out_shape=out.shape, rf=out.rf, unused_params=tuple(self.unused_params))
+                      rows=tuple(rows), out_shape=out.shape, rf=out.rf, unused_params=tuple(self.unused_params),
+                      notes=tuple(str(n) for n in self.notes))

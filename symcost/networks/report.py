@@ -267,7 +267,9 @@ class Report(Displayable):
     ``floor`` is ``"exact"`` (every floor kept) or ``"divisible"``; a divisible
     report lists the ``assumptions`` its polynomials rest on, and ``subs``
     refuses numbers that break one. ``unused_params`` lists tensors of the
-    model that no row uses; the totals count them.
+    model that no row uses; the totals count them. ``notes`` are what the
+    model's reader recorded for the user (a size its code fixes, constants
+    folded, a fallback reader); every output format prints them.
     """
 
     model: str
@@ -281,6 +283,7 @@ class Report(Displayable):
     #: samples per forward pass: an int or a symbol (``symcost.symbols.B``); rows are per sample when 1
     batch: sympy.Expr = sympy.Integer(1)
     unused_params: tuple[UnusedParams, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         display_name(self.model, layer="Report", argument="model")

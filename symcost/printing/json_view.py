@@ -115,6 +115,7 @@ def report_view(report: Report, dtype: str = "float32", *, traffic: bool = False
         "layers": [row_view(row, report.convention, names) for row in report.rows],
         "unused_params": [{"name": u.name, "params": quantity(u.params), "buffers": quantity(u.buffers)}
                           for u in report.unused_params],
+        "notes": list(report.notes),
         "sizes": sizes_view(names),
         "total": {
             "params": quantity(total.params, names),

@@ -437,6 +437,7 @@ def _table_view(report: Report, *, columns: str | None = None, metric: str = "fl
         "floor": report.floor,
         "assumptions": [{"latex": tex(a.expr, fold=True), "expr": str(a.expr), "reason": a.reason}
                         for a in report.assumptions],
+        "model_notes": list(report.notes),  # what the model's reader recorded (the .tex has a notes() macro)
         "groups": groups,
         "total": {
             "out_shape": _shape_cell(report.out_shape, numeric.out_shape if numeric is not None else None),

@@ -167,4 +167,5 @@ def report_table(view: dict, units: bool = False) -> str:
               for layer in view["layers"] if layer.get("shared")]
     lines += [f"Unused             {u['name']}: {shown(u['params'], units)} params, {shown(u['buffers'], units)} "
               "buffers (no layer uses them; counted in Params)" for u in view.get("unused_params", ())]
+    lines += [line for note in view.get("notes", ()) for line in labelled("Note", note)]
     return "\n".join(lines)
