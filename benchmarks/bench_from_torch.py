@@ -28,7 +28,7 @@ T = symbol("T")
 from flop_counting import flop_macs
 torch.backends.mha.set_fastpath_enabled(False)
 name, family = sys.argv[1], sys.argv[2]
-kw = {"aux_loss": False} if family == "segmentation" else {}
+kw = {"aux_loss": False, "weights_backbone": None} if family == "segmentation" else {}  # nothing downloaded
 m = torchvision.models.get_model(name, weights=None, **kw).eval()
 video = family == "video"
 shape = (3, T, H, W) if video else (3, H, W)
