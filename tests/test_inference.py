@@ -117,6 +117,8 @@ def test_ratio_to_2nt(gpt2):
     assert sympy.simplify(sc.ratio_to_2nt(gpt2, N, T, "kaplan") - (1 + T / (12 * d))) == 0
     assert sympy.simplify(sc.ratio_to_2nt(gpt2, N, T, "palm") - (1 + V / (12 * l * d) + T / (6 * d))) == 0
     assert sympy.limit(sc.ratio_to_2nt(gpt2, N, T), d, sympy.oo) == 1
+    with pytest.raises(SymcostError, match="n_params"):  # text is never parsed
+        sc.ratio_to_2nt(gpt2, "12*n_layer*d_model**2", T)
 
 
 def test_part_selects_rows_or_refuses(gpt2):

@@ -26,6 +26,7 @@ from collections.abc import Callable
 
 import sympy
 
+from ..core.arguments import to_expr
 from ..core.errors import InvalidArgumentError
 from ..networks.report import Report, Row
 
@@ -75,4 +76,6 @@ def ratio_to_2nt(report: Report, n_params: object, tokens: object, convention: o
     """A forward's FLOPs under ``convention`` over ``2*N*T``, the rule of thumb (``6*N*T`` for a training step,
     ``2*N*T`` its forward), in lowest terms. ``n_params`` is the ``N`` the rule means (non-embedding
     parameters for Kaplan et al.), ``tokens`` the tokens the report processes."""
-    return sympy.factor(sympy.cancel(report.total.flops(convention) / (2 * sympy.sympify(n_params) * tokens)))
+    n = to_expr(n_params, layer="ratio_to_2nt", argument="n_params")  # no text: strings are refused
+    t = to_expr(tokens, layer="ratio_to_2nt", argument="tokens")
+    return sympy.factor(sympy.cancel(report.total.flops(convention) / (2 * n * t)))

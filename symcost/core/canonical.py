@@ -154,7 +154,7 @@ class SizeNames:
         counters: dict[str, int] = {}
         for shape in shapes:  # type: ignore[attr-defined]
             for dim in shape:
-                self._name(sympy.sympify(dim) if isinstance(dim, int) else dim, taken, counters)
+                self._name(sympy.Integer(dim) if isinstance(dim, int) else dim, taken, counters)
 
     def _name(self, dim: sympy.Expr, taken: set[str], counters: dict[str, int]) -> None:
         if not isinstance(dim, sympy.Expr) or not dim.free_symbols:
