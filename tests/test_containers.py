@@ -85,11 +85,13 @@ def test_residual_with_projection_shortcut():
     assert report.total.params == 32 * 16 * 9 + 32 * 16 + 4 * 32
 
 
-def test_branches_on_different_grids_are_refused():
+def test_branches_on_different_grids_are_costed_with_the_field_undefined():
     pooled = sc.MaxPool2d(2)          # 8x8 -> 4x4, effective stride 2
     valid = sc.Conv2d(4, 5)           # 8x8 -> 4x4, effective stride 1
-    with pytest.raises(sc.ShapeError, match="branches disagree on the effective stride"):
-        sc.Sequential(sc.Concat(pooled, valid)).analyze(sc.Shape(4, 8, 8))
+    report = sc.Sequential(sc.Concat(pooled, valid)).analyze(sc.Shape(4, 8, 8))
+    assert report.total.params == 4 * 4 * 25 + 4 and report.out_shape == sc.Shape(8, 4, 4)
+    assert report.rf.size == () and "effective strides 2 and 1" in report.rf.undefined
+    assert report.notes == (f"receptive field undefined: {report.rf.undefined}",)
     up_down = sc.Sequential(sc.Upsample(scale_factor=2), sc.MaxPool2d(2))   # 1/2 * 2 = 1: same grid
     report = sc.Sequential(sc.Concat(up_down, sc.Conv2d(4, 1))).analyze(sc.Shape(4, 8, 8))
     assert report.rf.stride == (1, 1)

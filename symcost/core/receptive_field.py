@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 import sympy
 
+from .canonical import canonical, text
 from .counts import RFStep
-from .errors import ShapeError
+from .errors import ArgumentTypeError, InvalidArgumentError, ShapeError
 from .evaluate import substitute
 
 Pair = tuple[sympy.Expr, ...]
@@ -46,6 +47,15 @@ class ReceptiveField:
         >>> after = pooled.apply(RFStep((7, 7), (7, 7), (0, 0)))    # 3 + 6*9/7 = 75/7, rounded up
         >>> after.size, after.note != ""
         ((11, 11), True)
+
+    Where no (size, stride, padding) describes the output (branches on
+    different grids joined: a map interpolated to another tensor's size and
+    added to it), the field is *undefined*: it has no axes, ``undefined``
+    says why, and every later step keeps it undefined::
+
+        >>> gone = ReceptiveField.unknown("branches on different grids")
+        >>> gone.apply(RFStep((3, 3), (2, 2), (1, 1))).undefined, gone.size
+        ('branches on different grids', ())
     """
 
     size: Pair
@@ -53,10 +63,29 @@ class ReceptiveField:
     padding: Pair
     #: effective strides met that are not provably whole numbers; ``size`` was rounded up after them
     uneven: tuple[sympy.Expr, ...] = ()
+    #: why no (size, stride, padding) describes this output; ``""``: the field is defined
+    undefined: str = ""
 
     def __post_init__(self) -> None:
         for name in ("size", "stride", "padding"):
             object.__setattr__(self, name, _axes(getattr(self, name)))
+        if not isinstance(self.undefined, str):
+            raise ArgumentTypeError(f"ReceptiveField: undefined must be a reason (str), got "
+                                    f"{type(self.undefined).__name__}")
+        if self.undefined and (self.size or self.stride or self.padding or self.uneven):
+            raise InvalidArgumentError("ReceptiveField", "size, stride and padding", "must be empty where the field "
+                                       "is undefined", (self.size, self.stride, self.padding))
+
+    @staticmethod
+    def unknown(reason: str) -> "ReceptiveField":
+        """A field no (size, stride, padding) describes, and ``reason`` why (a clause, e.g. which junction)."""
+        if not isinstance(reason, str) or not reason:
+            raise InvalidArgumentError("ReceptiveField.unknown", "reason", "must be a non-empty str", reason)
+        return ReceptiveField((), (), (), undefined=reason)
+
+    @property
+    def defined(self) -> bool:
+        return not self.undefined
 
     @staticmethod
     def identity(axes: int) -> "ReceptiveField":
@@ -84,6 +113,8 @@ class ReceptiveField:
                 "whole pixels (an upper bound for layers after such a step)")
 
     def apply(self, step: RFStep) -> "ReceptiveField":
+        if self.undefined:  # no step makes it defined again
+            return self
         k, s, p = step.kernel, step.stride, step.padding
         if len(k) != self.axes:
             raise ShapeError(f"a {len(k)}-axis window does not fit a map with {self.axes} spatial axes")
@@ -106,10 +137,14 @@ class ReceptiveField:
 
     def centre(self, y: object) -> Pair:
         """Input coordinate each output pixel ``y`` is centred on, per axis."""
+        if self.undefined:
+            raise ShapeError(f"the receptive field is undefined ({self.undefined}): no pixel centre")
         return tuple(y * j - p + (r - 1) / sympy.Integer(2)
                      for r, j, p in zip(self.size, self.stride, self.padding))  # type: ignore[return-value]
 
     def map_exprs(self, fn) -> "ReceptiveField":
+        if self.undefined:
+            return self
         return ReceptiveField(*(tuple(fn(e) for e in pair) for pair in (self.size, self.stride, self.padding)),
                               uneven=tuple(fn(j) for j in self.uneven))
 
@@ -120,25 +155,43 @@ class ReceptiveField:
 INPUT = ReceptiveField(size=(1, 1), stride=(1, 1), padding=(0, 0))
 
 
+def _shown(values: Pair) -> str:
+    """Per-axis values as one short text: ``8`` when the axes agree, else ``(8, 4)``."""
+    shown = [text(canonical(v)) for v in values]
+    return shown[0] if len(set(shown)) == 1 else "(" + ", ".join(shown) + ")"
+
+
 def same_grid(a: ReceptiveField, b: ReceptiveField) -> bool:
-    """Whether two fields have the same effective stride (rational expressions: ``cancel`` decides)."""
+    """Whether two fields have the same effective stride (rational expressions: ``cancel`` decides);
+    an undefined field is on no grid."""
+    if a.undefined or b.undefined or a.axes != b.axes:
+        return False
     return all(sympy.cancel(x - y) == 0 for x, y in zip(a.stride, b.stride))
 
 
 def merge_branches(label: str, fields: list[ReceptiveField]) -> ReceptiveField:
-    """Branches joining (residual add, concat): the largest field wins, per axis; strides must agree.
+    """Branches joining (residual add, concat): the largest field wins, per axis, on one grid.
 
     Where symbols leave the order open (a branch of kernel ``K`` beside an
     identity), the size is the ``Max`` of the branches' and the padding the
     one of the largest, as a ``Piecewise``: numbers substituted later decide both.
+
+    Branches whose effective strides differ (a map interpolated to another
+    tensor's size, or by a ratio that is not whole, then added) do not sit on
+    one grid: output pixel ``y`` is centred on different input coordinates in
+    each, so no single field describes the join. It is then undefined, with
+    ``label`` and the strides as the reason; the costs are unaffected. An
+    undefined branch makes the join undefined.
     """
     first = fields[0]
+    for other in fields:
+        if other.undefined:
+            return other
     for other in fields[1:]:
         if not same_grid(first, other):
-            raise ShapeError(
-                f"{label}: branches disagree on the effective stride ({first.stride} vs {other.stride}); "
-                "their outputs do not sit on one grid"
-            )
+            return ReceptiveField.unknown(
+                f"{label} joins branches on different grids (effective strides {_shown(first.stride)} and "
+                f"{_shown(other.stride)}), so no single size, stride and padding describes its output")
     sizes, paddings = [], []
     for axis in range(first.axes):
         size, padding = first.size[axis], first.padding[axis]

@@ -439,6 +439,14 @@ def _split(op: Op) -> Uses:
                 (op.args[0],))
 
 
+def _tensor_split(op: Op) -> Uses:
+    cuts = op.args[1]
+    if not isinstance(cuts, (int, list, tuple, sympy.Basic)):
+        raise Unsupported("tensor_split at indices held in a tensor")
+    return Uses(L.TensorSplit(tuple(cuts) if isinstance(cuts, list) else cuts, op.d(op.arg(2, "dim", 0))),
+                (op.args[0],))
+
+
 def _unbind(op: Op) -> Uses:
     return Uses(L.Unbind(op.d(op.arg(1, "dim", 0))), (op.args[0],))
 
@@ -573,6 +581,7 @@ ATEN: dict[str, Callable] = {
     "aten.flatten": _flatten, "aten.permute": _permute, "aten.transpose": _transpose, "aten.t": _t,
     "aten.cat": _cat, "aten.concat": _cat, "aten.stack": _stack,
     "aten.chunk": _chunk, "aten.split": _split, "aten.split_with_sizes": _split, "aten.unbind": _unbind,
+    "aten.tensor_split": _tensor_split,
     "aten.slice": _slice, "aten.select": _select, "aten.unsqueeze": _unsqueeze, "aten.squeeze": _squeeze,
     "aten.expand": _expand, "aten.contiguous": _layout(L.Contiguous),
     "aten.dropout": _dropout, "aten.dropout_": _dropout, "aten.feature_dropout": _dropout,

@@ -30,7 +30,7 @@ from .reshape import Flatten, Reshape, Squeeze, Unflatten, Unsqueeze, View
 from .separable import SeparableConv2d
 from .reductions import Amax, Amin, Sum, Var
 from .softmax import LogSoftmax, Softmax
-from .split import Chunk, Split, Unbind
+from .split import Chunk, Split, TensorSplit, Unbind
 from .tensors import Constant, Parameter
 from .upsample import Upsample
 from .registry import kinds, layer_class  # after the kinds above registered themselves
@@ -50,7 +50,7 @@ __all__ = [
     "Pow", "Sqrt", "Rsqrt", "Exp", "Log", "Erf", "Clamp", "Where", "MaskedFill", "Abs", "Neg",
     "Sum", "Var", "Amax", "Amin", "GLU", "SwiGLU",
     "Reshape", "View", "Permute", "Transpose", "Unflatten", "Squeeze", "Unsqueeze", "Expand", "Contiguous",
-    "Chunk", "Split", "Unbind", "Select", "Slice", "IndexSelect", "Roll", "Stack", "Pad",
+    "Chunk", "Split", "TensorSplit", "Unbind", "Select", "Slice", "IndexSelect", "Roll", "Stack", "Pad",
     "StochasticDepth", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
     "MatMul", "Bmm", "Baddbmm", "Addmm", "Einsum", "ScaledDotProductAttention", "MultiheadAttention",
     "LSTM", "GRU",

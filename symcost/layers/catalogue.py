@@ -78,6 +78,7 @@ _BUILDERS: dict[str, Callable[[], Example]] = {
     "Expand": lambda: Example(L.Expand((C, H, W)), (Shape(C, 1, 1),)),
     "Chunk": lambda: Example(L.Chunk(2, dim=1), (Shape(2 * C, H, W),)),
     "Split": lambda: Example(L.Split((C, C_out), dim=1), (Shape(C + C_out, H, W),)),
+    "TensorSplit": lambda: Example(L.TensorSplit((1,), dim=2), (_MAP,)),
     "Unbind": lambda: Example(L.Unbind(dim=1), (Shape(3, H, W),)),
     "Select": lambda: Example(L.Select(1, 0), (_MAP,)),
     "Slice": lambda: Example(L.Slice(2, start=1, step=S), (_MAP,)),

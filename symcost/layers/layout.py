@@ -149,7 +149,7 @@ class Select(Layer):
         return Cost(self.kind, (shape,), Shape(*shape.dims[:a], *shape.dims[a + 1 :]))
 
 
-def _bound(label: str, argument: str, value: sympy.Expr, size: sympy.Expr) -> sympy.Expr:
+def slice_bound(label: str, argument: str, value: sympy.Expr, size: sympy.Expr) -> sympy.Expr:
     """A slice bound as Python reads it: negative counts from the end, then clamped to 0..size."""
     if arg.proven(value < 0):
         value = value + size
@@ -188,8 +188,8 @@ class Slice(Layer):
     def _cost(self, shape: Shape) -> Cost:
         a = axis(self.dim, shape.rank, layer=self.label, argument="dim")
         n = shape.dims[a]
-        start = sympy.Integer(0) if self.start is None else _bound(self.label, "start", self.start, n)
-        end = n if self.end is None else _bound(self.label, "end", self.end, n)
+        start = sympy.Integer(0) if self.start is None else slice_bound(self.label, "start", self.start, n)
+        end = n if self.end is None else slice_bound(self.label, "end", self.end, n)
         if arg.proven(end - start <= 0):
             raise ShapeError(f"{self.label}: slice {self.start}:{self.end} of a dimension of size {n} is empty")
         length = sympy.ceiling((end - start) / self.step)

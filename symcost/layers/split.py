@@ -1,4 +1,4 @@
-"""Layers with several outputs: Chunk, Split and Unbind, as torch's tensor methods. They compute nothing.
+"""Layers with several outputs: Chunk, Split, TensorSplit and Unbind, as torch's functions. They compute nothing.
 
 The first output is ``Cost.out_shape``, the others ``Cost.more_outputs``; in a
 ``Graph`` a node reads output ``i`` as ``("node", i)``. ``dim`` counts the
@@ -14,6 +14,15 @@ of pieces that is a number, Unbind a number of entries::
     (Shape(3, H, W), Shape(3, H, W), Shape(2, H, W))
     >>> sc.Chunk(2, dim=1).cost(sc.Shape(2*C, H, W)).out_shapes
     (Shape(C, H, W), Shape(C, H, W))
+
+TensorSplit follows ``torch.tensor_split``: ``n`` sections (the first
+``size % n`` one entry longer, always ``n`` of them) or cuts at indices, read
+as slice bounds (``x[:i0], x[i0:i1], ..., x[ik:]``)::
+
+    >>> sc.TensorSplit(3, dim=1).cost(sc.Shape(7, H, W)).out_shapes
+    (Shape(3, H, W), Shape(2, H, W), Shape(2, H, W))
+    >>> sc.TensorSplit((1,), dim=2).cost(sc.Shape(C, H, W)).out_shapes
+    (Shape(C, 1, W), Shape(C, H - 1, W))
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from ..core.errors import InvalidArgumentError, ShapeError
 from ..core.shape import Shape
 from .base import Layer
 from .dims import axis, dim_int
+from .layout import slice_bound
 from .registry import register
 from .reshape import same
 
@@ -126,6 +136,52 @@ class Split(Layer):
             return _pieces(self, shape, a, [value] * int(count))
         raise ShapeError(f"{self.label}: size {n} in pieces of {value} gives {count} pieces; with formulas the "
                          "number of pieces must be a number (analyze with numbers for them)")
+
+
+@register
+@dataclass(frozen=True)
+class TensorSplit(Layer):
+    """``torch.tensor_split(x, indices_or_sections, dim)``: ``n`` sections (a number), or cuts at a list of
+    indices (numbers or formulas, negative ones counted from the end, clamped as slice bounds)."""
+    aliases_input: ClassVar[bool] = True
+
+    indices_or_sections: object
+    dim: int
+
+    def __post_init__(self) -> None:
+        label, value = self.label, self.indices_or_sections
+        if isinstance(value, (tuple, list)):
+            if len(value) >= MAX_OUTPUTS:
+                raise InvalidArgumentError(label, "indices_or_sections", f"must list at most {MAX_OUTPUTS - 1} "
+                                           "indices", len(value))
+            value = tuple(arg.integer(v, layer=label, argument="indices_or_sections") for v in value)
+        else:
+            value = arg.positive_int(value, layer=label, argument="indices_or_sections")
+            if not value.is_Integer:
+                raise InvalidArgumentError(label, "indices_or_sections", "must be a number of sections or a list "
+                                           "of indices (the number of outputs must be a number)", value)
+            if value > MAX_OUTPUTS:
+                raise InvalidArgumentError(label, "indices_or_sections", f"must be at most {MAX_OUTPUTS} sections",
+                                           value)
+        object.__setattr__(self, "indices_or_sections", value)
+        object.__setattr__(self, "dim", dim_int(self.dim, layer=label, argument="dim"))
+
+    def _cost(self, shape: Shape) -> Cost:
+        a = axis(self.dim, shape.rank, layer=self.label, argument="dim")
+        n, value = shape.dims[a], self.indices_or_sections
+        if isinstance(value, tuple):
+            cuts = [sympy.Integer(0), *(slice_bound(self.label, "indices_or_sections", i, n) for i in value), n]
+            # a later cut before an earlier one leaves an empty piece, as x[5:3] is
+            sizes = [sympy.Max(end - start, 0) if not arg.proven(end >= start) else end - start
+                     for start, end in zip(cuts, cuts[1:])]
+        else:
+            k = int(value)
+            sizes = [sympy.floor((n + k - 1 - i) / k) for i in range(k)]  # the first n % k one longer
+        for i, size in enumerate(sizes):
+            if arg.proven(size <= 0):
+                raise ShapeError(f"{self.label}: piece {i} of {len(sizes)} of size {n} along dimension {self.dim} "
+                                 "is empty (torch returns an empty tensor; symcost sizes are positive)")
+        return _pieces(self, shape, a, sizes)
 
 
 @register

@@ -63,6 +63,17 @@ class Network:
     def report(self, shape: Shape, convention: Convention, model: str) -> Report:
         """The exact-floor report on ``shape`` (what ``analyze`` returns by default)."""
         rows, out = self.walk(Flow(shape, ReceptiveField.of_input(shape), tensor=TensorRef()), self.root_prefix)
+        rf = out.rf if out.rf is not None else ReceptiveField.unknown(NO_INPUT)
         return Report(model=model, input_shape=shape, convention=convention,
-                      rows=tuple(rows), out_shape=out.shape, rf=out.rf, unused_params=tuple(self.unused_params),
-                      notes=tuple(str(n) for n in self.notes))
+                      rows=tuple(rows), out_shape=out.shape, rf=rf, unused_params=tuple(self.unused_params),
+                      notes=tuple(str(n) for n in self.notes) + _undefined_fields(rows, rf))
+
+
+#: Why a network's output has no receptive field when it is computed from constants and parameters only.
+NO_INPUT = "the output is computed from constants and parameters only (it sees no input)"
+
+
+def _undefined_fields(rows: list[Row], rf: ReceptiveField) -> tuple[str, ...]:
+    """One note per distinct reason a row's or the output's receptive field is undefined."""
+    reasons = dict.fromkeys(f.undefined for f in (*(row.rf for row in rows), rf) if f.undefined)
+    return tuple(f"receptive field undefined: {reason}" for reason in reasons)

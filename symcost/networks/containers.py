@@ -163,9 +163,10 @@ class Residual(Network):
             self.shortcut, after_body, _child_name(prefix, "shortcut", self.shortcut))
         junction = qualified(prefix, self.join)
         check_same(f'residual "{junction}": body output', body.shape, short.shape, prefix="shortcut output ")
-        rf = merge_branches(f'residual "{junction}"', [body.rf, short.rf])
+        rf = _joined_field(f'residual "{junction}"', [body.rf, short.rf])
         add = Add(name=self.join).cost(body.shape, short.shape)
-        row = Row(junction, "Add", add, 1, rf, inputs=(body.tensor, short.tensor))
+        row = Row(junction, "Add", add, 1, rf if rf is not None else ReceptiveField.identity(0),
+                  inputs=(body.tensor, short.tensor))
         return body_rows + short_rows + [row], Flow(add.out_shape, rf, short.index + 1, TensorRef(short.index))
 
 
@@ -216,10 +217,17 @@ class Concat(Network):
                     check_same(f'concat "{junction}": branch outputs', first, other.shape, axes=slice(1, None),
                            mismatch="differ outside the channels")
         shape = Shape(sympy.Add(*(o.shape.C for o in outs)), *first.dims[1:])
-        rf = merge_branches(f'concat "{junction}"', [o.rf for o in outs])
+        rf = _joined_field(f'concat "{junction}"', [o.rf for o in outs])
         cost = Cost("Concat", tuple(o.shape for o in outs), shape)
-        row = Row(junction, "Concat", cost, 1, rf, inputs=tuple(o.tensor for o in outs))
+        row = Row(junction, "Concat", cost, 1, rf if rf is not None else ReceptiveField.identity(0),
+                  inputs=tuple(o.tensor for o in outs))
         return rows + [row], Flow(shape, rf, outs[-1].index + 1, TensorRef(outs[-1].index))
+
+
+def _joined_field(label: str, fields: list[ReceptiveField | None]) -> ReceptiveField | None:
+    """The field where branches join; a branch computed from no input (``None``) takes no part."""
+    seen = [f for f in fields if f is not None]
+    return merge_branches(label, seen) if seen else None
 
 
 def _padded(junction: str, target: Shape, branch: Flow) -> Flow:
@@ -232,8 +240,8 @@ def _padded(junction: str, target: Shape, branch: Flow) -> Flow:
                              f"but {branch.shape} exceeds {target} in {axis}")
         before.append(sympy.floor(missing / 2))
     rf = branch.rf
-    padded_rf = ReceptiveField(rf.size, rf.stride, tuple(p + b * j for p, b, j in zip(rf.padding, before, rf.stride)),
-                               rf.uneven)
+    padded_rf = rf if rf is None or rf.undefined else ReceptiveField(
+        rf.size, rf.stride, tuple(p + b * j for p, b, j in zip(rf.padding, before, rf.stride)), rf.uneven)
     return Flow(Shape(branch.shape.C, *target.dims[1:]), padded_rf, branch.index,  # F.pad's copy: no row made it
                 CopyRef(branch.tensor))
 
@@ -272,10 +280,7 @@ class Repeat(Network):
                 f'repeat "{prefix or "(root)"}": {why}, so the block must keep its shape, '
                 f"but it maps {flow.shape} to {out.shape}"
             )
-        if not same_grid(flow.rf, out.rf):
-            raise ShapeError(f'repeat "{prefix or "(root)"}": {why}, so the block must keep '
-                             f"its effective stride, but it changes {flow.rf.stride} to {out.rf.stride}")
-        rf = _repeated_field(flow.rf, out.rf, self.times)
+        rf = _repeated_field(f'repeat "{prefix or "(root)"}"', flow.rf, out.rf, self.times)
         span = (flow.index, out.index)
         carried = RepeatRef(flow.tensor, out.tensor, self.times, span, True, pass_name)
         if out.tensor == entry:  # the block hands its input on: every pass reads the first tensor
@@ -296,12 +301,21 @@ def _swapped(ref: object, old: RepeatRef, new: object) -> object:
     return ref
 
 
-def _repeated_field(before: ReceptiveField, once: ReceptiveField, times: sympy.Expr) -> ReceptiveField:
+def _repeated_field(label: str, before: ReceptiveField | None, once: ReceptiveField | None,
+                    times: sympy.Expr) -> ReceptiveField | None:
     """The field after ``times`` passes of a shape-keeping block that maps ``before`` to ``once``.
 
-    Such a block keeps the effective stride ``j``, so each pass adds the same
-    ``r' - r`` and ``p' - p``: ``r_n = r + n*(r' - r)``.
+    A block that keeps the effective stride ``j`` adds the same ``r' - r`` and
+    ``p' - p`` each pass: ``r_n = r + n*(r' - r)``. A block that changes it
+    (or an undefined field) leaves the field undefined; an input computed from
+    no input (``None``) stays so.
     """
+    if before is None or once is None or once.undefined:
+        return once
+    if not same_grid(before, once):
+        return ReceptiveField.unknown(
+            f"{label} runs {times} passes of a block that changes the effective stride from {before.stride} to "
+            f"{once.stride}, so the field is not followed through them")
     return ReceptiveField(
         size=tuple(r0 + times * (r1 - r0) for r0, r1 in zip(before.size, once.size)),
         stride=before.stride,

@@ -75,6 +75,8 @@ def _total_strides(probe: Report, shape: Shape, sides: list[sympy.Symbol]) -> di
         if dim not in strides:
             continue
         for field in fields:
+            if len(field.stride) != len(shape.dims) - 1:  # undefined, or no input seen: no grid
+                continue
             j = field.stride[axis]
             if j.is_Rational:
                 strides[dim] = lcm(strides[dim], int(j.p))

@@ -313,9 +313,10 @@ def _merged(label: str, fields: list, out: Shape) -> object:
     """The joined receptive field: the largest; branches of a feature map must share one grid.
 
     Vectors and tokens have no grid left to share (two global pools joined):
-    their largest field is taken where sizes compare, else the first.
+    their largest field is taken where sizes compare, else the first. An
+    undefined field makes the join undefined.
     """
-    if out.rank == 3 or len({f.stride for f in fields}) == 1:
+    if out.rank in (3, 4) or len({f.stride for f in fields}) == 1 or any(f.undefined for f in fields):
         return merge_branches(label, fields)
     return max(fields, key=lambda f: tuple(s if s.is_number else 0 for s in f.size))
 

@@ -59,8 +59,12 @@ def rf_view(rf: ReceptiveField, names: SizeNames | None = None) -> dict:
     """``{size, stride, padding}`` of the height axis and, always, ``width``: the same three of the width axis.
 
     A 1-D map's one axis is both; a map with no spatial axis (vectors, tokens) reads as one pixel; a clip's
-    time axis (``(C, T, H, W)``) is added as ``time``.
+    time axis (``(C, T, H, W)``) is added as ``time``. An undefined field (branches on different grids
+    joined) has ``null`` entries and ``undefined``, the reason.
     """
+    if rf.undefined:
+        unknown = {"size": None, "stride": None, "padding": None}
+        return {**unknown, "width": dict(unknown), "undefined": rf.undefined}
     axes = [dict(zip(("size", "stride", "padding"), (quantity(q, names) for q in a)))
             for a in zip(rf.size, rf.stride, rf.padding)] or [{"size": quantity(1), "stride": quantity(1),
                                                               "padding": quantity(0)}]

@@ -151,6 +151,8 @@ def _cell(symbolic: sympy.Expr, numeric: sympy.Expr | None, units: bool) -> dict
 
 
 def _rf_cell(rf: object) -> dict:
+    if rf.undefined:  # type: ignore[attr-defined]  # the reason is among the report's notes
+        return {"latex": LaTeX(r"\text{undefined}"), "text": "undefined"}
     size = rf.size or (1,)  # type: ignore[attr-defined]
     shown = [_named(d) for d in (size[:1] if len(set(size)) == 1 else size)]
     return {"latex": tex_shape(shown, fold=True), "text": text_shape(shown)}

@@ -45,12 +45,18 @@ def formula_text(q: dict) -> str:
 
 
 def rf_cell(rf: dict, sep: str = " · ", words: tuple[str, ...] = ("size", "stride", "pad")) -> str:
-    """``size 7 · stride 2 · pad 3``; an axis pair (height × width) where the two differ."""
+    """``size 7 · stride 2 · pad 3``; an axis pair (height × width) where the two differ; ``undefined (see Note)``
+    where no field describes the output (the reason is among the report's notes)."""
+    if rf.get("undefined"):
+        return "undefined (see Note)"
     return sep.join(f"{word} {_axes(rf, key)}" for word, key in zip(words, ("size", "stride", "padding")))
 
 
 def compact_rf(rf: dict) -> str:
-    """The receptive field in one short cell: ``7/2/3`` (size/stride/pad), ``3 × 1/1/0`` where the axes differ."""
+    """The receptive field in one short cell: ``7/2/3`` (size/stride/pad), ``3 × 1/1/0`` where the axes differ,
+    ``undefined`` where no field describes the output."""
+    if rf.get("undefined"):
+        return "undefined"
     return "/".join(_axes(rf, key) for key in ("size", "stride", "padding"))
 
 
