@@ -42,7 +42,7 @@ except Exception as e:
     print(json.dumps(res)); sys.exit()
 res["derive"] = time.perf_counter() - t
 fixed = {str(k): int(v) for k, v in zip(shape[1:], net.input_shape.dims[1:]) if not getattr(v, "free_symbols", None)}
-base = [(8, 64, 64), (8, 96, 80)] if video else [(96, 96), (128, 112)] if "inception" in name else [(64, 64), (96, 80)]
+base = ([(16, 224, 224), (17, 225, 230)] if name == "s3d" else [(8, 64, 64), (8, 96, 80)]) if video else [(96, 96), (128, 112)] if "inception" in name else [(64, 64), (96, 80)]
 names = ["T", "H", "W"] if video else ["H", "W"]
 sizes = []
 for b in base:
