@@ -78,6 +78,15 @@ def test_a_size_taken_from_another_tensor_leaves_the_sum_undefined_with_its_reas
     assert rep.total.params == (4 * 3 * 9 + 4) + (4 * 4 * 9 + 4)
 
 
+def test_a_latex_report_with_an_undefined_field_compiles(tmp_path):
+    from test_render import compile_latex
+
+    rep = two_grids(sc.Upsample(size=(h_low, w_low)), TO_LOW).analyze(sc.Shape(3, H, W))
+    source = rep.to_latex(standalone=True)
+    assert source.count("\\text{undefined}") == 2  # the add's row and the total
+    compile_latex(source, tmp_path)
+
+
 def test_an_undefined_field_stays_undefined_after_more_layers_and_substitution():
     net = sc.Sequential(two_grids(sc.Upsample(size=(h_low, w_low)), TO_LOW), sc.Conv2d(4, 3, padding=1), sc.ReLU())
     rep = net.analyze(sc.Shape(3, H, W))
