@@ -238,3 +238,32 @@ def test_tensor_split_converts_through_torch_export():
     assert {r.kind for r in rep.rows} >= {"TensorSplit"}
     for n in (2, 9):
         assert macs_at(rep, L=n) == flop_macs(model, torch.zeros(1, n, 4)) == 24 * n + 10 * (n - 1)
+
+
+class PositionTable(nn.Module):
+    """mvit_v1's positional encoding (torchvision's ``PositionalEncoding``, absolute): a (T'*H'*W', D) table
+    built from parameters alone (``spatial_pos.unsqueeze(0).expand(T', -1, -1)``: dimension 0 is not the batch)."""
+
+    def __init__(self):
+        super().__init__()
+        import tests.torchvision_shim as shim
+
+        shim.install()
+        from torchvision.models.video.mvit import PositionalEncoding
+
+        self.proj = nn.Conv3d(3, 8, (3, 7, 7), stride=(2, 4, 4), padding=(1, 3, 3))
+        self.pos = PositionalEncoding(8, (4, 4), 4, False)
+        self.fc = nn.Linear(8, 5)
+
+    def forward(self, x):
+        return self.fc(self.pos(self.proj(x).flatten(2).transpose(1, 2)))
+
+
+def test_a_table_built_from_parameters_alone_converts_and_matches_torch():
+    model = PositionTable().eval()
+    rep = sc.from_torch(model, (3, 8, 16, 16)).analyze()
+    assert rep.total.params == sum(p.numel() for p in model.parameters())
+    assert rep.total.macs == flop_macs(model, torch.zeros(1, 3, 8, 16, 16))
+    # by hand: the conv (8*3*3*7*7 per output, 4*4*4 outputs) and the linear on 1 + 64 tokens
+    assert rep.total.macs == 8 * 3 * 147 * 64 + 65 * 8 * 5
+    assert rep.out_shape == sc.Shape(65, 5)

@@ -482,8 +482,8 @@ def _expand(op: Op) -> Uses:
     sizes = tuple(op.args[1])
     if op.shift:
         return Uses(L.Expand(sizes), (op.args[0],))
-    if sizes[0] not in (1, -1):
-        raise Unsupported(f"expands the batch to {sizes[0]}")
+    if sizes[0] not in (1, -1):  # the capture's batch is 1: a dimension 0 made N > 1 is not the batch
+        return Uses(L.Unsqueeze(1), (op.args[0],), unbatched=True, then=L.Expand(sizes))
     return Uses(L.Expand(sizes[1:]), (op.args[0],))
 
 
@@ -597,6 +597,15 @@ _CREATORS = frozenset({"aten.new_zeros", "aten.new_ones", "aten.new_empty", "ate
 _SHAPE_OPS = ("aten.sym_size", "aten.sym_numel", "aten.sym_stride", "aten._assert_tensor_metadata",
               "aten._assert_scalar", "aten.sym_constrain_range", "aten.sym_constrain_range_for_size",
               "aten._assert_async", "aten.scalar_tensor")
+
+
+def _own_dims(operands: list) -> bool:
+    """Whether a call reads a parameter alone, of torch shape not (1, ...): its torch dimensions are then its
+    own, none of them the batch (``spatial_pos.unsqueeze(0)`` on a (HW, D) table), as :attr:`Op.shift` says.
+    (An expand reads its sizes batch first either way: ``class_token.expand(B, -1)``.)"""
+    first = operands[0] if operands else None
+    return (isinstance(first, Tensor) and first.kind == "parameter" and first.shape[:1] != (1,)
+            and not any(isinstance(v, Ref) for v in operands))
 
 
 def _op_name(target: object) -> str:
@@ -956,9 +965,13 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
         row = _row(path, owner, node.name)
         try:
             sizes = known
-            for a in flat((node.args, node.kwargs)):
-                ref = values.get(a) if hasattr(a, "op") else None
-                if isinstance(ref, Ref) and ref.node in unbatched and ref not in rebatched:
+            read = [a for a in flat((node.args, node.kwargs)) if hasattr(a, "op")]
+            # beside a tensor whose dimension 0 is its own (a (T*HW, D) table), a (1, ...) one is not a batch
+            own = any(isinstance(values.get(a), Ref) and values[a].node in unbatched
+                      and getattr(a.meta.get("val"), "shape", (1,))[:1] != (1,) for a in read)
+            for a in read:
+                ref = values.get(a)
+                if isinstance(ref, Ref) and ref.node in unbatched and ref not in rebatched and not own:
                     shape = getattr(a.meta.get("val"), "shape", ())
                     if len(shape) > 1 and shape[0] == 1:
                         again = fresh(f"{a.name}_batched")
@@ -995,7 +1008,8 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
             values[node] = Ref(node.name)
             continue
         try:
-            shift = int(any(isinstance(v, Ref) and v.node in unbatched for v in flat((args, kwargs))))
+            shift = int(any(isinstance(v, Ref) and v.node in unbatched for v in flat((args, kwargs)))
+                        or name != "aten.expand" and _own_dims(operands))
             result = converter(Op(name, args, kwargs, out, shift))
             if result is SAME:
                 values[node] = args[0] if isinstance(args[0], (Ref, Tensor)) else Ref(node.name)
