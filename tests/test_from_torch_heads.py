@@ -244,16 +244,16 @@ class PositionTable(nn.Module):
     """mvit_v1's positional encoding (torchvision's ``PositionalEncoding``, absolute): a (T'*H'*W', D) table
     built from parameters alone (``spatial_pos.unsqueeze(0).expand(T', -1, -1)``: dimension 0 is not the batch)."""
 
-    def __init__(self):
+    def __init__(self, width=8, thw=(4, 4, 4)):
         super().__init__()
         import tests.torchvision_shim as shim
 
         shim.install()
         from torchvision.models.video.mvit import PositionalEncoding
 
-        self.proj = nn.Conv3d(3, 8, (3, 7, 7), stride=(2, 4, 4), padding=(1, 3, 3))
-        self.pos = PositionalEncoding(8, (4, 4), 4, False)
-        self.fc = nn.Linear(8, 5)
+        self.proj = nn.Conv3d(3, width, (3, 7, 7), stride=(2, 4, 4), padding=(1, 3, 3))
+        self.pos = PositionalEncoding(width, thw[1:], thw[0], False)
+        self.fc = nn.Linear(width, 5)
 
     def forward(self, x):
         return self.fc(self.pos(self.proj(x).flatten(2).transpose(1, 2)))
@@ -267,3 +267,17 @@ def test_a_table_built_from_parameters_alone_converts_and_matches_torch():
     # by hand: the conv (8*3*3*7*7 per output, 4*4*4 outputs) and the linear on 1 + 64 tokens
     assert rep.total.macs == 8 * 3 * 147 * 64 + 65 * 8 * 5
     assert rep.out_shape == sc.Shape(65, 5)
+
+
+def test_sizes_a_guard_ties_to_a_number_are_fixed_at_the_example_and_noted():
+    # the table has 8*56*56 + 1 rows: torch requires ceil(T/2)*ceil(H/4)*ceil(W/4) + 1 = 25089, which it cannot
+    # solve for each size; mvit's code fixes its input at 16 x 224 x 224 this way
+    model = PositionTable(width=2, thw=(8, 56, 56)).eval()
+    T = symbol("T")
+    net = sc.from_torch(model, (3, T, H, W))
+    assert net.input_shape == sc.Shape(3, 16, 224, 224)
+    assert net.notes[0] == ("T = 16, H = 224, W = 224: the model's code fixes these sizes (torch requires "
+                            "ceil(H/4)*ceil(T/2)*ceil(W/4) + 1 = 25089)")
+    rep = net.analyze()
+    assert rep.total.params == sum(p.numel() for p in model.parameters())
+    assert rep.total.macs == flop_macs(model, torch.zeros(1, 3, 16, 224, 224)) == 2 * 3 * 147 * 25088 + 25089 * 2 * 5

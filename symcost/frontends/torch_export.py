@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 import sympy
 
 from .. import layers as L
+from ..core.canonical import canonical, text
 from ..core.errors import ArgumentTypeError, UnsupportedModuleError
 from ..core.shape import Shape
 from ..layers.base import Layer
@@ -599,6 +600,34 @@ _SHAPE_OPS = ("aten.sym_size", "aten.sym_numel", "aten.sym_stride", "aten._asser
               "aten._assert_async", "aten.scalar_tensor")
 
 
+def _pinned(user: list, symbols: dict) -> dict:
+    """Input sizes a guard of torch's ties to a number through a formula it cannot solve for each (mvit's
+    position table: ``ceil(T/2)*ceil(H/4)*ceil(W/4) + 1 == 25089``): each such size -> (its example value,
+    the guard). Divisibility guards (``Mod``) tie no size."""
+    vals = [p.meta.get("val") for p in user]
+    env = next((v.fake_mode.shape_env for v in vals if getattr(v, "fake_mode", None) is not None), None)
+    examples = getattr(env, "backed_var_to_val", None) or getattr(env, "var_to_val", {})
+    order = {d.node.expr: i for v in vals for i, d in enumerate(getattr(v, "shape", ()))
+             if hasattr(d, "node")}  # the input's order: T, H, W
+    pinned: dict = {}
+    for guard in getattr(env, "guards", ()):
+        expr = guard.expr
+        if not isinstance(expr, sympy.Eq) or any(type(e).__name__ in ("Mod", "PythonMod")
+                                                 for e in sympy.preorder_traversal(expr)):
+            continue
+        number, formula = sorted(expr.args, key=lambda a: not a.is_number)
+        if not number.is_number or formula.is_number:
+            continue
+        try:
+            shown = f"{text(canonical(translate(formula, symbols)))} = {number}"
+        except Unsupported:
+            continue
+        for s in sorted(formula.free_symbols, key=lambda s: order.get(s, len(order))):
+            if s in symbols and isinstance(symbols[s], sympy.Symbol) and s in examples:
+                pinned.setdefault(s, (int(examples[s]), shown))
+    return pinned
+
+
 def _own_dims(operands: list) -> bool:
     """Whether a call reads a parameter alone, of torch shape not (1, ...): its torch dimensions are then its
     own, none of them the batch (``spatial_pos.unsqueeze(0)`` on a (HW, D) table), as :attr:`Op.shift` says.
@@ -832,6 +861,13 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
                 n = int(got)
                 fixed[wanted] = sympy.Integer(n)
                 notes.append(f"{wanted} = {n}: the model's code fixes this size (torch specialised it)")
+    ties: dict = {}  # sizes tied to a number through a formula: guard -> "T = 16", ...
+    for s, (n, guard) in _pinned(user, symbols).items():
+        wanted, symbols[s] = symbols[s], sympy.Integer(n)
+        fixed[wanted] = symbols[s]
+        ties.setdefault(guard, []).append(f"{wanted} = {n}")
+    notes += [f"{', '.join(sizes)}: the model's code fixes these sizes (torch requires {guard})"
+              for guard, sizes in ties.items()]
     final = [Shape(*(d.xreplace(fixed) for d in shape.dims)) for shape in shapes]
 
     values: dict = {}
