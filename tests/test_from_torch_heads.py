@@ -281,3 +281,18 @@ def test_sizes_a_guard_ties_to_a_number_are_fixed_at_the_example_and_noted():
     rep = net.analyze()
     assert rep.total.params == sum(p.numel() for p in model.parameters())
     assert rep.total.macs == flop_macs(model, torch.zeros(1, 3, 16, 224, 224)) == 2 * 3 * 147 * 25088 + 25089 * 2 * 5
+
+
+@pytest.mark.parametrize("conv,shape", [
+    (nn.Conv3d(4, 4, (3, 3, 3), stride=(1, 2, 2), padding=1, groups=4, bias=False), (2, 4, 5, 9, 7)),  # mvit's pool
+    (nn.Conv2d(3, 6, 3, stride=2, padding=1), (3, 3, 11, 10)),
+])
+def test_a_convolution_on_n_maps_in_one_sample_counts_n_times_its_weights_once(conv, shape):
+    nd = conv.weight.dim() - 2
+    layer = getattr(sc, f"Conv{nd}d")(conv.out_channels, conv.kernel_size, stride=conv.stride,
+                                       padding=conv.padding, groups=conv.groups, bias=conv.bias is not None)
+    cost = layer.cost(sc.Shape(*shape))
+    x = torch.zeros(*shape)  # torch reads the N maps as a batch
+    assert tuple(cost.out_shape.dims) == tuple(conv(x).shape)
+    assert cost.macs == flop_macs(conv, x)
+    assert cost.params.total == sum(p.numel() for p in conv.parameters())

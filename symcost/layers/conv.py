@@ -1,6 +1,7 @@
 """Conv1d, Conv2d and Conv3d: N-d convolutions, as torch.nn, one implementation.
 
-Inputs are (C, L), (C, H, W) and (C, T, H, W). Per output element it executes
+Inputs are (C, L), (C, H, W) and (C, T, H, W), or ``N`` of them at once, (N, C, ...) as torch reads a
+batch: the operations count ``N`` times, the weights once. Per output element it executes
 ``prod(K)*C_in/G`` multiplies and one fewer adds, plus one bias add; so exact
 FLOPs are ``(2*C_in/G*prod(K) - 1 + bias) * C_out*prod(out)``::
 
@@ -14,7 +15,7 @@ FLOPs are ``(2*C_in/G*prod(K) - 1 + bias) * C_out*prod(out)``::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import sympy
@@ -83,6 +84,9 @@ class _ConvNd(Layer):
         return tuple((2 * p, p) for p in self.padding)
 
     def _cost(self, shape: Shape) -> Cost:
+        if shape.rank == self.nd + 2:  # (N, C, ...): N maps in one sample, as torch reads a batch (mvit's pools)
+            n, one = shape.dims[0], self._cost(Shape(*shape.dims[1:]))
+            return replace(one, in_shapes=(shape,), out_shape=Shape(n, *one.out_shape.dims), ops=one.ops.scaled(n))
         c_in, *spatial = self._spatial_map(shape, self.nd)
         check_groups(self.label, self.groups, in_channels=c_in, out_channels=self.out_channels)
         out = []
