@@ -13,6 +13,7 @@ recurrence of Araujo et al. (Distill 2019): ``r += (K - 1)*j``, ``p += P*j``,
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 import sympy
@@ -289,9 +290,13 @@ def test_sizes_a_guard_ties_to_a_number_are_fixed_at_the_example_and_noted():
 ])
 def test_a_convolution_on_n_maps_in_one_sample_counts_n_times_its_weights_once(conv, shape):
     nd = conv.weight.dim() - 2
-    layer = getattr(sc, f"Conv{nd}d")(conv.out_channels, conv.kernel_size, stride=conv.stride,
+    layer = getattr(sc, f"Conv{nd}d")(conv.out_channels, conv.kernel_size, stride=conv.stride, stacked=True,
                                        padding=conv.padding, groups=conv.groups, bias=conv.bias is not None)
     cost = layer.cost(sc.Shape(*shape))
+    with pytest.raises(sc.ShapeError, match="expects a "):  # without stacked=True: one map, as before
+        replace(layer, stacked=False).cost(sc.Shape(*shape))
+    with pytest.raises(sc.ShapeError, match="with stacked=True expects N maps"):
+        layer.cost(sc.Shape(*shape[1:]))
     x = torch.zeros(*shape)  # torch reads the N maps as a batch
     assert tuple(cost.out_shape.dims) == tuple(conv(x).shape)
     assert cost.macs == flop_macs(conv, x)

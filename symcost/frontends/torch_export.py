@@ -155,7 +155,8 @@ def _conv(op: Op) -> Uses:
             raise Unsupported(f"padding={padding!r}")
     cls = getattr(L, f"Conv{nd}d")
     return Uses(cls(w.shape[0], tuple(w.shape[2:]), stride=_tuple(stride, nd), padding=_tuple(padding, nd),
-                    dilation=_tuple(dilation, nd), groups=groups, bias=b is not None), (x,), _owned(w, b))
+                    dilation=_tuple(dilation, nd), groups=groups, bias=b is not None, stacked=bool(op.shift)),
+                (x,), _owned(w, b))
 
 
 def _conv_transpose(op: Op) -> Uses:
@@ -606,7 +607,7 @@ def _pinned(user: list, symbols: dict) -> dict:
     the guard). Divisibility guards (``Mod``) tie no size."""
     vals = [p.meta.get("val") for p in user]
     env = next((v.fake_mode.shape_env for v in vals if getattr(v, "fake_mode", None) is not None), None)
-    examples = getattr(env, "backed_var_to_val", None) or getattr(env, "var_to_val", {})
+    examples = env.backed_var_to_val if hasattr(env, "backed_var_to_val") else getattr(env, "var_to_val", {})
     order = {d.node.expr: i for v in vals for i, d in enumerate(getattr(v, "shape", ()))
              if hasattr(d, "node")}  # the input's order: T, H, W
     pinned: dict = {}

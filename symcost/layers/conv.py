@@ -1,7 +1,7 @@
 """Conv1d, Conv2d and Conv3d: N-d convolutions, as torch.nn, one implementation.
 
-Inputs are (C, L), (C, H, W) and (C, T, H, W), or ``N`` of them at once, (N, C, ...) as torch reads a
-batch: the operations count ``N`` times, the weights once. Per output element it executes
+Inputs are (C, L), (C, H, W) and (C, T, H, W); with ``stacked=True``, ``N`` of them at once, (N, C, ...)
+as torch reads a batch: the operations count ``N`` times, the weights once. Per output element it executes
 ``prod(K)*C_in/G`` multiplies and one fewer adds, plus one bias add; so exact
 FLOPs are ``(2*C_in/G*prod(K) - 1 + bias) * C_out*prod(out)``::
 
@@ -15,7 +15,7 @@ FLOPs are ``(2*C_in/G*prod(K) - 1 + bias) * C_out*prod(out)``::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 import sympy
@@ -23,7 +23,7 @@ import sympy
 from ..core import arguments as arg
 from ..core.cost import Cost
 from ..core.counts import OpCounts, Params, RFStep
-from ..core.errors import InvalidArgumentError
+from ..core.errors import InvalidArgumentError, ShapeError
 from ..core.geometry import check_output_fits, effective_kernel, window_out_size
 from .registry import register
 from ..core.shape import Shape
@@ -60,12 +60,15 @@ class _ConvNd(Layer):
     dilation: object = 1
     groups: object = 1
     bias: bool = True
+    #: the input stacks N maps, (N, C, ...), as torch reads a batch: operations N times, weights once
+    stacked: bool = field(default=False, kw_only=True)
 
     nd: ClassVar[int] = 2
 
     def __post_init__(self) -> None:
         label = self.label
         normalize_conv_arguments(self, self.nd)
+        object.__setattr__(self, "stacked", arg.boolean(self.stacked, layer=label, argument="stacked"))
         if isinstance(self.padding, str):
             arg.choice(self.padding, ("same", "valid"), layer=label, argument="padding")
             if self.padding == "same" and any((s - 1).is_nonzero for s in self.stride):
@@ -84,8 +87,12 @@ class _ConvNd(Layer):
         return tuple((2 * p, p) for p in self.padding)
 
     def _cost(self, shape: Shape) -> Cost:
-        if shape.rank == self.nd + 2:  # (N, C, ...): N maps in one sample, as torch reads a batch (mvit's pools)
-            n, one = shape.dims[0], self._cost(Shape(*shape.dims[1:]))
+        if self.stacked:  # (N, C, ...): N maps in one sample, as torch reads a batch (mvit's pools)
+            if shape.rank != self.nd + 2:
+                axes = ("L",) if self.nd == 1 else ("T", "H", "W")[3 - self.nd:]
+                raise ShapeError(f"{self.label}: with stacked=True expects N maps (N, C, {', '.join(axes)}), "
+                                 f"got {shape}")
+            n, one = shape.dims[0], replace(self, stacked=False)._cost(Shape(*shape.dims[1:]))
             return replace(one, in_shapes=(shape,), out_shape=Shape(n, *one.out_shape.dims), ops=one.ops.scaled(n))
         c_in, *spatial = self._spatial_map(shape, self.nd)
         check_groups(self.label, self.groups, in_channels=c_in, out_channels=self.out_channels)
