@@ -301,3 +301,30 @@ def test_a_convolution_on_n_maps_in_one_sample_counts_n_times_its_weights_once(c
     assert tuple(cost.out_shape.dims) == tuple(conv(x).shape)
     assert cost.macs == flop_macs(conv, x)
     assert cost.params.total == sum(p.numel() for p in conv.parameters())
+
+
+class Einsums(nn.Module):
+    """mvit_v2's relative positions: an einsum of an activation with a table, one of two activations, and an
+    in-place add into a slice (``attn[:, 1:, 1:] += ...``, a ``copy_``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.table = nn.Parameter(torch.zeros(5, 6))
+        self.q = nn.Linear(6, 6)
+
+    def forward(self, x):                                    # (B, L, 6)
+        q = self.q(x)
+        scores = torch.einsum("blc,bmc->blm", q, x)          # (B, L, L): L*L*6 MACs
+        rel = torch.einsum("blc,kc->blk", q, self.table)     # (B, L, 5): L*5*6 MACs
+        scores[:, 1:, 1:] += rel[:, 1:, :1]
+        return scores
+
+
+def test_einsum_and_an_add_into_a_slice_convert_through_torch_export():
+    model = Einsums().eval()
+    L = symbol("L")
+    rep = sc.from_torch(model, (L, 6)).analyze()
+    assert rep.total.params == sum(p.numel() for p in model.parameters())
+    assert [r.cost.layer.equation for r in rep.rows if r.kind == "Einsum"] == ["lc,mc->lm", "lc,kc->lk"]
+    for n in (3, 8):
+        assert macs_at(rep, L=n) == flop_macs(model, torch.zeros(1, n, 6)) == 36 * n + 6 * n * n + 30 * n

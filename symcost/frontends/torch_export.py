@@ -441,6 +441,24 @@ def _split(op: Op) -> Uses:
                 (op.args[0],))
 
 
+def _einsum(op: Op) -> Uses:
+    """The equation per sample: each batched operand (an activation of the batch first, or a model tensor of
+    torch shape (1, ...)) and the output lose their first letter, which must be the batch's."""
+    equation, operands = op.args[0], tuple(op.args[1])
+    ins, arrow, out = str(equation).replace(" ", "").partition("->")
+    terms = ins.split(",")
+    if not arrow or len(terms) != len(operands):
+        raise Unsupported("an einsum without '->'")
+    if not op.shift:
+        batch = {t[0] for t, v in zip(terms, operands) if not t.startswith("...") and (
+            isinstance(v, Ref) or isinstance(v, Tensor) and v.shape[:1] == (1,) and len(v.shape) == len(t))}
+        if len(batch) > 1 or batch and not out.startswith(next(iter(batch))):
+            raise Unsupported(f"an einsum ({equation}) that moves or contracts the batch")
+        terms = [t[1:] if t[:1] in batch else t for t in terms]
+        out = out[1:] if batch else out
+    return Uses(L.Einsum(",".join(terms) + "->" + out), operands)
+
+
 def _tensor_split(op: Op) -> Uses:
     cuts = op.args[1]
     if not isinstance(cuts, (int, list, tuple, sympy.Basic)):
@@ -583,7 +601,8 @@ ATEN: dict[str, Callable] = {
     "aten.flatten": _flatten, "aten.permute": _permute, "aten.transpose": _transpose, "aten.t": _t,
     "aten.cat": _cat, "aten.concat": _cat, "aten.stack": _stack,
     "aten.chunk": _chunk, "aten.split": _split, "aten.split_with_sizes": _split, "aten.unbind": _unbind,
-    "aten.tensor_split": _tensor_split,
+    "aten.tensor_split": _tensor_split, "aten.einsum": _einsum,
+    "aten.copy_": _same,  # writes its second input into the first (attn[:, :, 1:] += ...): no arithmetic
     "aten.slice": _slice, "aten.select": _select, "aten.unsqueeze": _unsqueeze, "aten.squeeze": _squeeze,
     "aten.expand": _expand, "aten.contiguous": _layout(L.Contiguous),
     "aten.dropout": _dropout, "aten.dropout_": _dropout, "aten.feature_dropout": _dropout,
