@@ -328,3 +328,26 @@ def test_einsum_and_an_add_into_a_slice_convert_through_torch_export():
     assert [r.cost.layer.equation for r in rep.rows if r.kind == "Einsum"] == ["lc,mc->lm", "lc,kc->lk"]
     for n in (3, 8):
         assert macs_at(rep, L=n) == flop_macs(model, torch.zeros(1, n, 6)) == 36 * n + 6 * n * n + 30 * n
+
+
+class FloatOffsets(nn.Module):
+    """Offsets computed from a size as a float (mvit_v2's ``max(k_h / q_h, 1.0)``), folded into a constant."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):                                  # (B, L, 4)
+        ratio = max(x.shape[1] / 2.0, 1.0)
+        offsets = torch.arange(x.shape[1])[:, None] * ratio - (1.0 - x.shape[1])
+        return self.fc(x + offsets)
+
+
+def test_a_size_read_as_a_float_for_a_constant_converts():
+    model = FloatOffsets().eval()
+    L = symbol("L")
+    net = sc.from_torch(model, (L, 4))
+    rep = net.analyze()
+    assert rep.total.params == 15
+    for n in (3, 7):
+        assert macs_at(rep, L=n) == flop_macs(model, torch.zeros(1, n, 4)) == 12 * n

@@ -694,6 +694,8 @@ def translate(expr: object, symbols: dict) -> object:
         return args[0] / args[1]
     if name in ("Mod", "PythonMod"):
         return sympy.Mod(args[0], args[1])
+    if name == "ToFloat":  # a size as a float (mvit's position offsets, 1.0 - k_h): the same exact number
+        return args[0]
     if name == "FloorToInt":
         return sympy.floor(args[0])
     if name == "CeilToInt":
