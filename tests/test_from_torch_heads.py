@@ -351,3 +351,26 @@ def test_a_size_read_as_a_float_for_a_constant_converts():
     assert rep.total.params == 15
     for n in (3, 7):
         assert macs_at(rep, L=n) == flop_macs(model, torch.zeros(1, n, 4)) == 12 * n
+
+
+class TwoGrids(nn.Module):
+    """LRASPP's join without the dict: a map interpolated to another's size, then added."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 3, stride=2, padding=1)
+        self.b = nn.Conv2d(4, 4, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        low = self.a(x)
+        high = self.b(low)
+        return low + nn.functional.interpolate(high, size=low.shape[-2:], mode="bilinear", align_corners=False)
+
+
+def test_the_fx_route_gives_the_same_undefined_field():
+    net = sc.from_torch(TwoGrids().eval())  # no input shape: read by torch.fx
+    assert "different grids" in net.analyze(sc.Shape(3, H, W)).rf.undefined
+    assert "effective strides 2 and 16/7" in net.analyze(sc.Shape(3, 14, 14)).rf.undefined
+    # on 16 x 16 both grids agree: bilinear's 2-tap window on the (7, 4, 3) field gives 7 + 1*4 = 11, stride 4/2
+    rf = net.analyze(sc.Shape(3, 16, 16)).rf
+    assert (rf.size, rf.stride, rf.padding, rf.undefined) == ((11, 11), (2, 2), (3, 3), "")
