@@ -79,6 +79,13 @@ def test_a_size_taken_from_another_tensor_leaves_the_sum_undefined_with_its_reas
     assert rep.total.params == (4 * 3 * 9 + 4) + (4 * 4 * 9 + 4)
 
 
+def test_on_the_grid_of_the_total_stride_the_two_branches_agree_again():
+    # floor="divisible" puts H = 4*h: ceil(H/4)/ceil(H/2) = 1/2, so the stride is 4/2 = 2, the low branch's
+    rep = two_grids(sc.Upsample(size=(h_low, w_low)), TO_LOW).analyze(sc.Shape(3, H, W), floor="divisible")
+    assert (rep.rf.size, rep.rf.stride, rep.rf.padding) == ((7, 7), (2, 2), (3, 3)) and rep.notes == ()
+    assert [a.expr for a in rep.assumptions] == [H / 4, W / 4]
+
+
 def test_a_latex_report_with_an_undefined_field_compiles(tmp_path):
     from test_render import compile_latex
 
