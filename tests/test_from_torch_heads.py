@@ -16,7 +16,6 @@ import json
 from dataclasses import replace
 
 import pytest
-import sympy
 
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
@@ -66,7 +65,8 @@ def test_an_exact_factor_of_two_keeps_one_grid_and_the_largest_field():
 
 @pytest.mark.parametrize("shape", [sc.Shape(3, 14, 14), sc.Shape(3, H, W)], ids=["14x14", "HxW"])
 def test_a_size_taken_from_another_tensor_leaves_the_sum_undefined_with_its_reason(shape):
-    # 14 -> low 7 -> high 4 -> back to 7: stride 4*4/7 = 16/7 beside 2 (inputs in order: up, low); symbolically 4*ceil(H/4)/ceil(H/2)
+    # 14 -> low 7 -> high 4 -> back to 7: stride 4*4/7 = 16/7 beside 2 (inputs in order: up, low);
+    # symbolically 4*ceil(H/4)/ceil(H/2)
     rep = two_grids(sc.Upsample(size=(h_low, w_low)), TO_LOW).analyze(shape)
     add = rep.row("add")
     assert add.rf.undefined and add.rf.size == add.rf.stride == add.rf.padding == ()
