@@ -191,8 +191,10 @@ def _converted(module: object, shapes: list[Shape], dtype: object, model: str, c
             raise UnsupportedModuleError(f"{model}: torch.export cannot capture it ({err})") from None
         export_error = err
     else:
-        return Model(captured.graph, name=model, input_shape=captured.input_shape,
-                     unused_params=_unused(module, captured.used), notes=captured.notes, capture="export")
+        net = Model(captured.graph, name=model, input_shape=captured.input_shape,
+                    unused_params=_unused(module, captured.used), notes=captured.notes, capture="export")
+        _sizes_proven(net, "torch.export")
+        return net
     if fx_error is None or isinstance(fx_error, _Untraceable) and not shape.free_symbols:
         try:  # fx, not tried yet; or one forward pass at this numeric size
             net = _fx_model(module, shape, model, record=True)
@@ -207,22 +209,29 @@ def _converted(module: object, shapes: list[Shape], dtype: object, model: str, c
 
 
 def _fx_model(module: object, shape: Shape | None, model: str, *, record: bool) -> Model:
-    """The model read by torch.fx (or, with ``record``, one forward pass where fx cannot trace it). With a
-    symbolic ``shape`` it is analyzed with every size rule proven (:func:`~symcost.core.arguments.strict`): a
-    graph right at some sizes only (a linear layer sized for one input size, after a flatten) is refused."""
+    """The model read by torch.fx (or, with ``record``, one forward pass where fx cannot trace it), its
+    sizes proven (:func:`_sizes_proven`)."""
     graph, used, how = _read(module, shape, model, record=record)
     net = Model(graph, name=model, input_shape=shape, unused_params=_unused(module, used), capture=how)
-    if shape is not None and how == "fx":
-        try:
-            with strict():
-                net.analyze()  # the leaf costs are cached: the caller's analyze() reuses them
-        except SymcostError as err:
-            if not shape.free_symbols:
-                raise
-            raise UnsupportedModuleError(f"{model}: torch.fx reads a graph whose sizes agree at some input sizes "
-                                         f"only ({_first_line(err)}); torch.export keeps the sizes the model's "
-                                         "code fixes") from None
+    if how == "fx":
+        _sizes_proven(net, "torch.fx")
     return net
+
+
+def _sizes_proven(net: Model, reader: str) -> None:
+    """Refuse a graph whose sizes agree at some input sizes only: analyzed with every size rule proven
+    (:func:`~symcost.core.arguments.strict`), a linear layer sized for one input size after a flatten of the
+    whole map fails, where torch would fail at any other size. (The leaf costs are cached: the caller's
+    ``analyze()`` reuses them.)"""
+    if net.input_shape is None or not net.input_shape.free_symbols:
+        return
+    try:
+        with strict():
+            net.analyze()
+    except SymcostError as err:
+        net.analyze()  # an error at every size is raised as it is
+        raise UnsupportedModuleError(f"{net.name}: {reader} reads sizes that agree at some input sizes only "
+                                     f"({_first_line(err)}); give those sizes in numbers") from None
 
 
 def _shapes(input_shape: object) -> list[Shape]:
