@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from fractions import Fraction
+from functools import lru_cache
 from typing import Union
 
 import sympy
@@ -144,11 +145,16 @@ def display_name(value: object, *, layer: str, argument: str = "name") -> str:
     """
     if not isinstance(value, str):
         raise ArgumentTypeError(f"{layer}: {argument} must be text, got {type(value).__name__} {value!r:.80}")
-    if len(value) > MAX_NAME or any(unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp")
-                                    for ch in value):
+    if not _printable(value):
         raise InvalidArgumentError(layer, argument, "must be printable text without control characters "
                                    f"(newlines, escapes) of at most {MAX_NAME} characters", value[:80])
     return value
+
+
+@lru_cache(maxsize=8192)  # every row of every report passes here: a network repeats its names
+def _printable(value: str) -> bool:
+    return len(value) <= MAX_NAME and not any(
+        unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp") for ch in value)
 
 
 def proven(condition: object) -> bool:

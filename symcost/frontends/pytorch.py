@@ -531,11 +531,19 @@ def _same(call: Call) -> object:
     return SAME
 
 
+def _stochastic_depth(p, mode, training=True) -> object:
+    """torchvision's stochastic depth: the input itself in eval mode."""
+    if not training or p == 0:
+        return SAME
+    raise Unsupported("drops samples or rows at random in training mode")
+
+
 def converters() -> dict[object, Callable]:
     """The one table from torch modules, functions, methods and operators to converters.
 
-    Keys are module classes (exact types), functions and operators, and
-    ``"Tensor.<method>"`` strings. A converter takes a :class:`Call` and
+    Keys are module classes (a subclass that keeps its base's ``forward`` uses its base's entry), functions
+    and operators, ``"Tensor.<method>"`` strings, and the qualified names of other packages' functions
+    (``"torchvision.ops.stochastic_depth.stochastic_depth"``). A converter takes a :class:`Call` and
     returns a symcost layer or network, or :data:`SAME` for a call that
     passes its input through; it raises :class:`Unsupported` with a reason.
     """
@@ -620,17 +628,21 @@ def converters() -> dict[object, Callable]:
         "Tensor.view": _reshape, "Tensor.reshape": _reshape,
         "Tensor.contiguous": _same, "Tensor.clone": _same, "Tensor.detach": _same, "Tensor.to": _same,
         "Tensor.float": _same,
+        # functions of other packages, by qualified name (their package is not imported here)
+        "torchvision.ops.stochastic_depth.stochastic_depth": _function(_stochastic_depth, "p", "mode", training=True),
     })
     return _TABLE
 
 
 def _module_converter(cls: type) -> Callable | None:
-    """A registered converter (by class or base class), else the table's, for module class ``cls``."""
+    """A registered converter (by class or base class), else the table's, for module class ``cls`` or for the
+    torch module class it extends without changing ``forward`` (torchvision's ``Conv3DSimple``)."""
     for base in cls.__mro__:
         if base in _REGISTERED:
             user = _REGISTERED[base]
             return lambda call: user(call.module)
-    return converters().get(cls)
+    table = converters()
+    return next((table[base] for base in cls.__mro__ if base in table and base.forward is cls.forward), None)
 
 
 def _is_leaf(module: object) -> bool:
@@ -943,7 +955,8 @@ def _fx_call(builder: _Builder, root: object, node: object, args: tuple, kwargs:
     source = f"{stack[-1][0]}: {description}" if stack else description
     key = f"Tensor.{target}" if node.op == "call_method" else target
     origin = "method" if node.op == "call_method" else "operator" if _is_operator(target) else "function"
-    return builder.apply(converters().get(key), Call(None, args, kwargs), name=node.name, row=node.name,
+    converter = converters().get(key) or converters().get(description)
+    return builder.apply(converter, Call(None, args, kwargs), name=node.name, row=node.name,
                          origin=origin, source=source, what=what)
 
 
