@@ -46,13 +46,24 @@ video = family == "video"
 shape = (3, T, H, W) if video else (3, H, W)
 names = ["T", "H", "W"] if video else ["H", "W"]
 
-# warm-up on a tiny model: imports and first calls of both readers and of FlopCounterMode are not timed
-tiny = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
-                           torch.nn.Flatten(), torch.nn.Linear(4, 2)).eval()
+# warm-up on a tiny model: imports and first calls of both readers and of FlopCounterMode are not timed, nor
+# the collection of the garbage the imports left
+class Tiny(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv, self.fc = torch.nn.Conv2d(3, 4, 3), torch.nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(torch.nn.functional.adaptive_avg_pool2d(self.conv(x).relu(), 1), 1))
+
+
+tiny = Tiny().eval()
 for capture in ("fx", "export"):
     sc.from_torch(tiny, (3, H, W), capture=capture).analyze()
 with torch.no_grad():
     flop_macs(tiny, torch.zeros(1, 3, 8, 8))
+import gc
+gc.collect()
 
 kw = {"aux_loss": False, "weights_backbone": None} if family == "segmentation" else {}  # nothing downloaded
 m = torchvision.models.get_model(name, weights=None, **kw).eval()

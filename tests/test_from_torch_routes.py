@@ -82,7 +82,6 @@ class Probe(nn.Module):
 # ---------------------------------------------------------------------------
 CNNS = {
     "resnet18": lambda: M.resnet18(num_classes=10),
-    "mobilenet_v2": lambda: M.mobilenet_v2(num_classes=10),
     "squeezenet1_1": lambda: M.squeezenet1_1(num_classes=10),
     "densenet": lambda: M.DenseNet(growth_rate=8, block_config=(2, 2), num_init_features=16, bn_size=2,
                                    num_classes=10),
@@ -96,6 +95,39 @@ def test_a_plain_cnn_is_read_by_fx_and_matches_torch_at_two_sizes(name):
     assert net.capture == "fx" and net.notes == ()
     assert net.input_shape == sc.Shape(3, H, W)
     agrees_with_torch(model, net, [(64, 64), (72, 96)])
+
+
+def test_stochastic_depth_passes_its_input_in_eval_so_efficientnet_is_read_by_fx():
+    model = M.efficientnet_b0(num_classes=10).eval()
+    net = sc.from_torch(model, (3, H, W))
+    assert net.capture == "fx" and net.notes == ()
+    agrees_with_torch(model, net, [(64, 64), (72, 56)])
+    with pytest.raises(sc.UnsupportedModuleError, match="stochastic_depth.*drops samples or rows at random"):
+        sc.from_torch(model, (3, H, W), capture="fx", train=True)
+
+
+def test_a_torch_module_subclass_keeping_its_forward_is_read_as_its_base():
+    model = M.video.r3d_18(num_classes=5).eval()  # Conv3DSimple extends nn.Conv3d
+    T = symbol("T")
+    net = sc.from_torch(model, (3, T, H, W))
+    assert net.capture == "fx"
+    rep = net.analyze()
+    assert rep.total.params == numel(model)
+    for t, h, w in [(4, 32, 32), (6, 40, 48)]:
+        assert sc.evaluate(rep.total.macs, T=t, H=h, W=w) == flop_macs(model, torch.zeros(1, 3, t, h, w))
+
+
+class Doubled(nn.Conv2d):
+    def forward(self, x):  # not nn.Conv2d's forward: read through, not as a convolution
+        return super().forward(x) * 3
+
+
+def test_a_torch_module_subclass_with_its_own_forward_is_not_read_as_its_base():
+    model = nn.Sequential(Doubled(3, 4, 3), nn.ReLU()).eval()
+    net = sc.from_torch(model, (3, H, W))
+    assert net.capture == "export"
+    assert "Scale" in {r.kind for r in net.analyze().rows}
+    agrees_with_torch(model, net, [(16, 16), (20, 12)])
 
 
 def test_fx_and_export_give_the_same_counts():
