@@ -205,8 +205,13 @@ def main() -> None:
     report(results)
 
 
+def _pass(r: dict, key: str) -> float | None:
+    """One FlopCounterMode pass's seconds (files of the earlier benchmark name the small one ``flop_pass``)."""
+    return r.get(key) or (r.get("flop_pass") if key == "flop_small" else None)
+
+
 def _ratios(results: list[dict], key: str) -> list[tuple[float, str]]:
-    return sorted((r["derive"] / r[key], r["name"]) for r in results if "derive" in r and r.get(key))
+    return sorted((r["derive"] / _pass(r, key), r["name"]) for r in results if "derive" in r and _pass(r, key))
 
 
 def report(results: list[dict]) -> None:
@@ -233,7 +238,7 @@ def report(results: list[dict]) -> None:
         print()
         print(f"{'model':<28} | route  | derive s | pass s (standard) | pass s (small) | ratio standard | ratio small")
         for r in sorted(timed, key=lambda r: r["name"]):
-            std, small = r.get("flop_standard"), r.get("flop_small")
+            std, small = _pass(r, "flop_standard"), _pass(r, "flop_small")
             cells = [f"{x:.2f}" if x else "-" for x in (std, small)]
             cells += [f"{r['derive'] / x:.2f}" if x else "-" for x in (std, small)]
             print(f"{r['name']:<28} | {r.get('route') or '?':<6} | {r['derive']:>8.2f} | {cells[0]:>17} | "

@@ -302,3 +302,20 @@ def test_a_bad_capture_is_one_clear_error(kwargs, message):
     with pytest.raises(sc.InvalidArgumentError) as err:
         sc.from_torch(Probe(), **kwargs)
     assert str(err.value).startswith(message) and "\n" not in str(err.value)
+
+
+# ---------------------------------------------------------------------------
+# The strict check under the fx route
+# ---------------------------------------------------------------------------
+def test_strict_refuses_an_undecided_size_rule_even_after_a_lenient_cached_cost():
+    from symcost.core.arguments import strict
+
+    net = sc.Sequential(sc.Flatten(), sc.Linear(10, in_features=400, name="fc"))
+    shape = sc.Shape(1, H, W)
+    lenient = net.analyze(shape)  # 400 = H*W is not decided: passes, and its cost is cached
+    assert lenient.total.macs == 10 * H * W
+    with strict(), pytest.raises(sc.ShapeError, match="in_features is 400 but the input has H\\*W features"):
+        net.analyze(shape)
+    assert net.analyze(shape).total.macs == 10 * H * W  # outside, as before
+    with strict():
+        assert net.analyze(sc.Shape(1, 20, 20)).total.macs == 4000  # decided: passes

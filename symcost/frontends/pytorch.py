@@ -3,14 +3,18 @@
 torch is optional (the ``torch`` extra) and imported inside the functions
 that use it: ``import symcost`` never imports torch.
 
-How a model is read:
+How a model is read (:func:`from_torch` tries the routes in this order; with
+an ``input_shape``, ``torch.export`` comes between 1 and 2, see
+:mod:`symcost.frontends.torch_export`):
 
 1. ``torch.fx`` traces the model symbolically, without running it. Modules
    that :func:`converters` maps, or that :func:`register_torch` registered,
    are kept whole; other torch.nn modules are kept whole and reported;
    your own modules are traced through. Sizes read from tensors
    (``x.size(2)``, ``x.shape[-2:]``) stay symbols of the graph, so a pad to
-   a skip connection's size is right on any input.
+   a skip connection's size is right on any input. A symbolic result is
+   analyzed with every size rule proven (a ``torch._assert`` on a size, a
+   linear layer sized for one input size, are refused, never a formula).
 2. When fx cannot trace the model (control flow that depends on the data,
    ``int(x.size(2))``...), one forward pass on ``torch.zeros(1, *input_shape)``
    is recorded instead: a ``TorchFunctionMode`` sees the functions, forward
