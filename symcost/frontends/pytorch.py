@@ -80,7 +80,7 @@ from .. import layers as L
 from ..networks.containers import Model
 from ..core.arguments import strict
 from ..core.errors import (ArgumentTypeError, InvalidArgumentError, ShapeError, SymcostError,
-                               UnsupportedModuleError)
+                           UnsupportedModuleError)
 from ..core.counts import Params
 from ..networks.graph import Dim, Graph, Node, Tied
 from ..networks.report import UnusedParams
@@ -646,7 +646,17 @@ def _module_converter(cls: type) -> Callable | None:
             user = _REGISTERED[base]
             return lambda call: user(call.module)
     table = converters()
-    return next((table[base] for base in cls.__mro__ if base in table and base.forward is cls.forward), None)
+    return next((table[base] for base in cls.__mro__ if base in table and _computes_as(cls, base)), None)
+
+
+def _computes_as(cls: type, base: type) -> bool:
+    """``cls`` (a subclass of ``base``) overrides none of the methods ``base`` and its torch bases define
+    (``forward``, ``_conv_forward``...), ``__init__`` aside: it computes as ``base`` does."""
+    import torch
+
+    return all(getattr(cls, name) is getattr(base, name) for klass in base.__mro__
+               if issubclass(klass, torch.nn.Module) and klass is not torch.nn.Module
+               for name, value in vars(klass).items() if callable(value) and name != "__init__")
 
 
 def _is_leaf(module: object) -> bool:
