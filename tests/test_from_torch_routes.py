@@ -146,7 +146,7 @@ def test_fx_and_export_give_the_same_counts():
     for h, w in [(16, 16), (33, 20)]:
         assert sc.evaluate(a.total.macs, H=h, W=w) == torch_macs(model, (h, w))
     assert [(u.name, u.params) for u in a.unused_params] == [(u.name, u.params) for u in b.unused_params] == [("aux", 36)]
-    assert "Dropout" not in {r.kind for r in a.rows} | {r.kind for r in b.rows}  # eval: no dropout row
+    assert "Dropout" not in {r.kind for r in a.rows} | {r.kind for r in b.rows}  # eval: nothing runs, no row
 
 
 def test_training_mode_through_fx():

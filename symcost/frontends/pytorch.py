@@ -586,7 +586,8 @@ def converters() -> dict[object, Callable]:
     flatten = _function(_flatten, start_dim=0, end_dim=-1)
     method_flatten = _function(_flatten, start_dim=0, end_dim=-1)
     mean = _function(_mean, dim=None, keepdim=False, dtype=None, out=None)
-    # dropout in eval mode passes its input through (no row), as torch.export reads it
+    # dropout in eval mode passes its input through: no row (nothing runs, no tensor is made), as torch.export
+    # reads it
     dropout = _function(lambda p, training, inplace: L.Dropout(p) if training else SAME, p=0.5, training=True,
                         inplace=False)
     dropout_module = lambda call: L.Dropout(call.module.p) if call.module.training else SAME  # noqa: E731
