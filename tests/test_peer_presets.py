@@ -135,8 +135,9 @@ def test_preset_matches_the_tool_layer_by_layer_and_in_total(case, preset):
     run, layer_error, total_error = TOOLS[preset]
     total, layers = run(model, shape)
     expected = per_name(report, lambda row: row.flops(preset) + layer_error(row))
-    for name, count in layers.items():
-        assert count == expected[name], f"{preset}: layer {name}: tool {count}, preset+divergence {expected[name]}"
+    for name, count in layers.items():  # a module with no row (dropout in eval: nothing runs) counts 0
+        assert count == expected.get(name, 0), \
+            f"{preset}: layer {name}: tool {count}, preset+divergence {expected.get(name, 0)}"
     modules = {row.name for row in report.rows if row.cost.layer is not None and row.cost.layer.origin == "module"}
     shown = {name for name, value in expected.items() if value and name in modules}
     assert shown <= set(layers), f"{preset}: rows the tool does not list: {sorted(shown - set(layers))[:5]}"

@@ -15,7 +15,11 @@ again, with the input's numbers, when a layer is costed::
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from fractions import Fraction
+from functools import lru_cache
 from typing import Union
 
 import sympy
@@ -141,11 +145,16 @@ def display_name(value: object, *, layer: str, argument: str = "name") -> str:
     """
     if not isinstance(value, str):
         raise ArgumentTypeError(f"{layer}: {argument} must be text, got {type(value).__name__} {value!r:.80}")
-    if len(value) > MAX_NAME or any(unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp")
-                                    for ch in value):
+    if not _printable(value):
         raise InvalidArgumentError(layer, argument, "must be printable text without control characters "
                                    f"(newlines, escapes) of at most {MAX_NAME} characters", value[:80])
     return value
+
+
+@lru_cache(maxsize=8192)  # every row of every report passes here: a network repeats its names
+def _printable(value: str) -> bool:
+    return len(value) <= MAX_NAME and not any(
+        unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp") for ch in value)
 
 
 def proven(condition: object) -> bool:
@@ -154,8 +163,31 @@ def proven(condition: object) -> bool:
 
 
 def refuted(condition: object) -> bool:
-    """True only when a SymPy relation is decided false."""
-    return condition is sympy.false or condition is False
+    """True when a SymPy relation is decided false; inside :func:`strict`, also when it is not decided true."""
+    if condition is sympy.false or condition is False:
+        return True
+    return _STRICT.get() and not proven(condition)
+
+
+#: Inside :func:`strict`: a rule between sizes (``in_features`` equals the input's features) must be proven.
+_STRICT: ContextVar[bool] = ContextVar("symcost_strict", default=False)
+
+
+@contextmanager
+def strict() -> Iterator[None]:
+    """Within this block a rule :func:`refuted` checks fails unless it provably holds: a formula whose sizes
+    agree at some values only (a linear layer's 400 inputs after a flatten of ``16*(H//4)**2``) is refused.
+    from_torch's fx reading, which never runs the model, analyzes its graph so."""
+    token = _STRICT.set(True)
+    try:
+        yield
+    finally:
+        _STRICT.reset(token)
+
+
+def is_strict() -> bool:
+    """Whether the caller is inside :func:`strict`."""
+    return _STRICT.get()
 
 
 def number(value: object, *, layer: str, argument: str) -> object:

@@ -7,6 +7,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import lru_cache
+
 import sympy
 
 from .errors import ShapeError
@@ -17,6 +20,7 @@ def effective_kernel(kernel: sympy.Expr, dilation: sympy.Expr) -> sympy.Expr:
     return dilation * (kernel - 1) + 1
 
 
+@lru_cache(maxsize=4096)  # pure, and a network repeats its few sizes in many layers
 def window_out_size(
     size: sympy.Expr,
     kernel: sympy.Expr,
@@ -55,10 +59,12 @@ def window_out_size(
     return sympy.floor((size + sympy.Min(ahead, bound)) / stride) + 1
 
 
-def check_output_fits(out: sympy.Expr, *, label: str, axis: str, detail: str) -> None:
-    """Refuse an output length that is provably < 1: the kernel does not fit."""
+def check_output_fits(out: sympy.Expr, *, label: str, axis: str, detail: str | Callable[[], str]) -> None:
+    """Refuse an output length that is provably < 1: the kernel does not fit. ``detail`` may be a function
+    giving the text, written only for the error (printing formulas is slow)."""
     if (out - 1).is_negative:
         raise ShapeError(
-            f"{label}: kernel_size does not fit in the padded input {axis} ({detail}): "
+            f"{label}: kernel_size does not fit in the padded input {axis} "
+            f"({detail() if callable(detail) else detail}): "
             f"output {axis} would be {out}, must be >= 1"
         )

@@ -3,14 +3,18 @@
 torch is optional (the ``torch`` extra) and imported inside the functions
 that use it: ``import symcost`` never imports torch.
 
-How a model is read:
+How a model is read (:func:`from_torch` tries the routes in this order; with
+an ``input_shape``, ``torch.export`` comes between 1 and 2, see
+:mod:`symcost.frontends.torch_export`):
 
 1. ``torch.fx`` traces the model symbolically, without running it. Modules
    that :func:`converters` maps, or that :func:`register_torch` registered,
    are kept whole; other torch.nn modules are kept whole and reported;
    your own modules are traced through. Sizes read from tensors
    (``x.size(2)``, ``x.shape[-2:]``) stay symbols of the graph, so a pad to
-   a skip connection's size is right on any input.
+   a skip connection's size is right on any input. A symbolic result is
+   analyzed with every size rule proven (a ``torch._assert`` on a size, a
+   linear layer sized for one input size, are refused, never a formula).
 2. When fx cannot trace the model (control flow that depends on the data,
    ``int(x.size(2))``...), one forward pass on ``torch.zeros(1, *input_shape)``
    is recorded instead: a ``TorchFunctionMode`` sees the functions, forward
@@ -74,7 +78,9 @@ import sympy
 
 from .. import layers as L
 from ..networks.containers import Model
-from ..core.errors import ArgumentTypeError, ShapeError, SymcostError, UnsupportedModuleError
+from ..core.arguments import strict
+from ..core.errors import (ArgumentTypeError, InvalidArgumentError, ShapeError, SymcostError,
+                           UnsupportedModuleError)
 from ..core.counts import Params
 from ..networks.graph import Dim, Graph, Node, Tied
 from ..networks.report import UnusedParams
@@ -110,16 +116,31 @@ def register_torch(module_type: type, converter: Callable | None = None) -> Call
     return converter
 
 
+#: How :func:`from_torch` may read a model (its ``capture`` argument).
+CAPTURES = ("auto", "fx", "export")
+
+
 def from_torch(module: object, input_shape: object = None, *, dtype: object = None, name: str | None = None,
-               train: bool = False) -> Model:
+               train: bool = False, capture: str = "auto") -> Model:
     """``module`` as a symcost :class:`~symcost.networks.containers.Model` (see the module docstring).
 
     ``input_shape`` is one sample, numeric or symbolic in any entry (``(3, H, W)``, ``(3, T, H, W)``,
-    ``(L,)`` with ``dtype=torch.long`` for token ids), or a list of shapes for several inputs. With it the
-    model is captured by ``torch.export`` (:mod:`symcost.frontends.torch_export`); a model export cannot
-    capture is read by torch.fx as below, and the model's ``notes`` say why. Without it, torch.fx traces
-    the model. The model is read in eval mode, or in training mode with ``train=True``; either way its
-    own mode is restored::
+    ``(L,)`` with ``dtype=torch.long`` for token ids), or a list of shapes for several inputs. ``capture``
+    says how the model is read:
+
+    - ``"auto"`` (the default): torch.fx first, when it reads the whole model (one input of a float dtype,
+      every module and function mapped) and every size the graph relies on holds for any input size (plain
+      CNNs: fast, as it never runs the model); else ``torch.export``
+      (:mod:`symcost.frontends.torch_export`: any model torch can export, sizes its code fixes kept fixed);
+      else, for a numeric ``input_shape``, torch.fx or one recorded forward pass, the model's ``notes``
+      saying why.
+    - ``"fx"``: torch.fx only (with a numeric ``input_shape`` fx cannot trace: one recorded forward pass).
+    - ``"export"``: torch.export only.
+
+    Both readers give the same counts where both work. Without ``input_shape``, torch.fx reads the model.
+    The returned model's ``capture`` says which reader read it: ``"fx"``, ``"export"`` or ``"forward"``.
+    The model is read in eval mode, or in training mode with ``train=True``; either way its own mode is
+    restored::
 
         >>> import symcost as sc
         >>> net = sc.from_torch(model_with_data_dependent_branches, (3, 224, 224))  # doctest: +SKIP
@@ -133,36 +154,88 @@ def from_torch(module: object, input_shape: object = None, *, dtype: object = No
         raise ArgumentTypeError(f"from_torch: train must be True or False, got {train!r}")
     if dtype is not None and not isinstance(dtype, torch.dtype):
         raise ArgumentTypeError(f"from_torch: dtype must be a torch dtype (torch.long, torch.float), got {dtype!r}")
+    if not isinstance(capture, str) or capture not in CAPTURES:
+        raise InvalidArgumentError("from_torch", "capture", f"must be one of {', '.join(map(repr, CAPTURES))}",
+                                   capture)
     shapes = _shapes(input_shape)
-    shape = shapes[0] if shapes else None
+    if capture == "export" and not shapes:
+        raise InvalidArgumentError("from_torch", "input_shape", "is needed with capture='export'", input_shape)
+    if capture == "fx" and len(shapes) > 1:
+        raise InvalidArgumentError("from_torch", "input_shape", "must be one shape with capture='fx' (torch.fx "
+                                   "reads one input; capture='export' reads several)", input_shape)
     model = name or type(module).__name__
     modes = {m: m.training for m in module.modules()}
-    notes: tuple = ()
     try:
         module.train(train)
-        if shapes and not _is_leaf(module):
-            from . import torch_export
-
-            try:
-                captured = torch_export.capture(module, shapes, [dtype or torch.float32] * len(shapes), model)
-            except torch_export.ExportFailed as err:
-                if len(shapes) > 1:
-                    raise UnsupportedModuleError(f"{model}: torch.export cannot capture it ({err})") from None
-                notes = (f"torch.export cannot capture it ({err}); read by torch.fx",)
-            else:
-                return Model(captured.graph, name=model, input_shape=captured.input_shape,
-                             unused_params=_unused(module, captured.used), notes=captured.notes)
-        try:
-            graph, used = _read(module, shape, model)
-        except UnsupportedModuleError as err:
-            if not notes:
-                raise
-            raise UnsupportedModuleError(f"{model}: {notes[0].replace('; read by torch.fx', '')}; and torch.fx: "
-                                         f"{str(err).removeprefix(model + ': ')}", err.unsupported) from None
+        return _converted(module, shapes, dtype, model, capture)
     finally:
         for m, training in modes.items():
             m.training = training
-    return Model(graph, name=model, input_shape=shape, unused_params=_unused(module, used), notes=notes)
+
+
+def _converted(module: object, shapes: list[Shape], dtype: object, model: str, capture: str) -> Model:
+    """from_torch's routes, in order (see its docstring)."""
+    import torch
+
+    shape = shapes[0] if shapes else None
+    if not shapes or capture == "fx":
+        return _fx_model(module, shape, model, record=True)
+    fx_error = None
+    if capture == "auto" and len(shapes) == 1 and (dtype is None or dtype.is_floating_point):
+        try:
+            return _fx_model(module, shape, model, record=False)
+        except SymcostError as err:
+            fx_error = err
+    from . import torch_export
+
+    try:
+        captured = torch_export.capture(module, shapes, [dtype or torch.float32] * len(shapes), model)
+    except torch_export.ExportFailed as err:
+        if capture == "export" or len(shapes) > 1:
+            raise UnsupportedModuleError(f"{model}: torch.export cannot capture it ({err})") from None
+        export_error = err
+    else:
+        net = Model(captured.graph, name=model, input_shape=captured.input_shape,
+                    unused_params=_unused(module, captured.used), notes=captured.notes, capture="export")
+        _sizes_proven(net, "torch.export")
+        return net
+    if fx_error is None or isinstance(fx_error, _Untraceable) and not shape.free_symbols:
+        try:  # fx, not tried yet; or one forward pass at this numeric size
+            net = _fx_model(module, shape, model, record=True)
+        except SymcostError as err:
+            fx_error = err
+        else:
+            how = "torch.fx" if net.capture == "fx" else "one forward pass at this size"
+            return replace(net, notes=(f"torch.export cannot capture it ({export_error}); read by {how}",))
+    raise UnsupportedModuleError(f"{model}: torch.export cannot capture it ({export_error}); and torch.fx: "
+                                 f"{str(fx_error).removeprefix(model + ': ')}",
+                                 getattr(fx_error, "unsupported", ())) from None
+
+
+def _fx_model(module: object, shape: Shape | None, model: str, *, record: bool) -> Model:
+    """The model read by torch.fx (or, with ``record``, one forward pass where fx cannot trace it), its
+    sizes proven (:func:`_sizes_proven`)."""
+    graph, used, how = _read(module, shape, model, record=record)
+    net = Model(graph, name=model, input_shape=shape, unused_params=_unused(module, used), capture=how)
+    if how == "fx":
+        _sizes_proven(net, "torch.fx")
+    return net
+
+
+def _sizes_proven(net: Model, reader: str) -> None:
+    """Refuse a graph whose sizes agree at some input sizes only: analyzed with every size rule proven
+    (:func:`~symcost.core.arguments.strict`), a linear layer sized for one input size after a flatten of the
+    whole map fails, where torch would fail at any other size. (The leaf costs are cached: the caller's
+    ``analyze()`` reuses them.)"""
+    if net.input_shape is None or not net.input_shape.free_symbols:
+        return
+    try:
+        with strict():
+            net.analyze()
+    except SymcostError as err:
+        net.analyze()  # an error at every size is raised as it is
+        raise UnsupportedModuleError(f"{net.name}: {reader} reads sizes that agree at some input sizes only "
+                                     f"({_first_line(err)}); give those sizes in numbers") from None
 
 
 def _shapes(input_shape: object) -> list[Shape]:
@@ -179,20 +252,24 @@ def _shapes(input_shape: object) -> list[Shape]:
                             f"got {input_shape!r}")
 
 
-def _read(module: object, shape: Shape | None, model: str) -> tuple[Graph, set[int]]:
-    """The graph of ``module`` (whole, traced by fx, or recorded) and the ids of the tensors its nodes use."""
+class _Untraceable(UnsupportedModuleError):
+    """torch.fx cannot trace the model (a data-dependent branch...)."""
+
+
+def _read(module: object, shape: Shape | None, model: str, *, record: bool = True) -> tuple[Graph, set[int], str]:
+    """The graph of ``module`` (whole, traced by fx, or, with ``record``, recorded), the ids of the tensors its
+    nodes use, and how it was read (``"fx"`` or ``"forward"``)."""
     if _is_leaf(module):  # fx would trace its forward: keep it whole
-        return _whole(module, model)
+        return (*_whole(module, model), "fx")
     try:
         traced = _trace(module)
     except Exception as err:  # noqa: BLE001  (fx raises many kinds: TraceError, TypeError, RuntimeError...)
-        if shape is None or shape.free_symbols:
-            raise UnsupportedModuleError(
-                f"{model}: torch.fx cannot trace it ({type(err).__name__}: {_first_line(err)}); give a numeric "
-                "input_shape to read it from one forward pass at that size"
-            ) from None
-        return _recorded(module, shape, model)
-    return _from_fx(module, traced, model)
+        if not record or shape is None or shape.free_symbols:
+            hint = "" if not record else "; give a numeric input_shape to read it from one forward pass at that size"
+            raise _Untraceable(f"{model}: torch.fx cannot trace it ({type(err).__name__}: {_first_line(err)}){hint}"
+                               ) from None
+        return (*_recorded(module, shape, model), "forward")
+    return (*_from_fx(module, traced, model), "fx")
 
 
 def _first_line(err: Exception) -> str:
@@ -421,12 +498,13 @@ def _flatten(start_dim=0, end_dim=-1) -> Layer:
 
 
 def _reshape(call: Call) -> Layer:
-    """``x.view(x.size(0), -1)`` and the like: any reshape to (batch, n) is a flatten."""
+    """``x.view(x.size(0), -1)`` and the like: a reshape to (batch, -1) is a flatten, to (batch, n) a reshape
+    that checks the input holds n elements (``x.view(x.size(0), 400)`` holds at one input size only)."""
     sizes = list(call.args[1:]) or list(call.kwargs.get("shape", call.kwargs.get("size", ())))
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = list(sizes[0])
     if len(sizes) == 2 and sizes[0] == 1:
-        return L.Flatten()
+        return L.Flatten() if sizes[1] == -1 else L.Reshape((sizes[1],))
     raise Unsupported(f"reshapes to {tuple(sizes)}; only (batch, n), a flatten, has a counterpart")
 
 
@@ -457,11 +535,19 @@ def _same(call: Call) -> object:
     return SAME
 
 
+def _stochastic_depth(p, mode, training=True) -> object:
+    """torchvision's stochastic depth: the input itself in eval mode."""
+    if not training or p == 0:
+        return SAME
+    raise Unsupported("drops samples or rows at random in training mode")
+
+
 def converters() -> dict[object, Callable]:
     """The one table from torch modules, functions, methods and operators to converters.
 
-    Keys are module classes (exact types), functions and operators, and
-    ``"Tensor.<method>"`` strings. A converter takes a :class:`Call` and
+    Keys are module classes (a subclass that keeps its base's ``forward`` uses its base's entry), functions
+    and operators, ``"Tensor.<method>"`` strings, and the qualified names of other packages' functions
+    (``"torchvision.ops.stochastic_depth.stochastic_depth"``). A converter takes a :class:`Call` and
     returns a symcost layer or network, or :data:`SAME` for a call that
     passes its input through; it raises :class:`Unsupported` with a reason.
     """
@@ -500,7 +586,11 @@ def converters() -> dict[object, Callable]:
     flatten = _function(_flatten, start_dim=0, end_dim=-1)
     method_flatten = _function(_flatten, start_dim=0, end_dim=-1)
     mean = _function(_mean, dim=None, keepdim=False, dtype=None, out=None)
-    dropout = _function(lambda p, training, inplace: L.Dropout(p), p=0.5, training=True, inplace=False)
+    # dropout in eval mode passes its input through: no row (nothing runs, no tensor is made), as torch.export
+    # reads it
+    dropout = _function(lambda p, training, inplace: L.Dropout(p) if training else SAME, p=0.5, training=True,
+                        inplace=False)
+    dropout_module = lambda call: L.Dropout(call.module.p) if call.module.training else SAME  # noqa: E731
     upsample = _module(_upsample, "size", "scale_factor", "mode", "align_corners")
     _TABLE.update({
         # modules
@@ -512,7 +602,7 @@ def converters() -> dict[object, Callable]:
         nn.Hardtanh: _module(_hardtanh, "min_val", "max_val"),
         nn.Upsample: upsample, nn.UpsamplingNearest2d: upsample, nn.UpsamplingBilinear2d: upsample,
         nn.Flatten: lambda call: L.Flatten(call.module.start_dim, call.module.end_dim),
-        nn.Dropout: lambda call: L.Dropout(call.module.p), nn.Dropout2d: lambda call: L.Dropout(call.module.p),
+        nn.Dropout: dropout_module, nn.Dropout2d: dropout_module,
         nn.Identity: _plain(L.Identity),
         nn.ZeroPad2d: _pad2d("constant"), nn.ConstantPad2d: _pad2d("constant"),
         nn.ReflectionPad2d: _pad2d("reflect"), nn.ReplicationPad2d: _pad2d("replicate"),
@@ -543,17 +633,31 @@ def converters() -> dict[object, Callable]:
         "Tensor.view": _reshape, "Tensor.reshape": _reshape,
         "Tensor.contiguous": _same, "Tensor.clone": _same, "Tensor.detach": _same, "Tensor.to": _same,
         "Tensor.float": _same,
+        # functions of other packages, by qualified name (their package is not imported here)
+        "torchvision.ops.stochastic_depth.stochastic_depth": _function(_stochastic_depth, "p", "mode", training=True),
     })
     return _TABLE
 
 
 def _module_converter(cls: type) -> Callable | None:
-    """A registered converter (by class or base class), else the table's, for module class ``cls``."""
+    """A registered converter (by class or base class), else the table's, for module class ``cls`` or for the
+    torch module class it extends without changing ``forward`` (torchvision's ``Conv3DSimple``)."""
     for base in cls.__mro__:
         if base in _REGISTERED:
             user = _REGISTERED[base]
             return lambda call: user(call.module)
-    return converters().get(cls)
+    table = converters()
+    return next((table[base] for base in cls.__mro__ if base in table and _computes_as(cls, base)), None)
+
+
+def _computes_as(cls: type, base: type) -> bool:
+    """``cls`` (a subclass of ``base``) overrides none of the methods ``base`` and its torch bases define
+    (``forward``, ``_conv_forward``...), ``__init__`` aside: it computes as ``base`` does."""
+    import torch
+
+    return all(getattr(cls, name) is getattr(base, name) for klass in base.__mro__
+               if issubclass(klass, torch.nn.Module) and klass is not torch.nn.Module
+               for name, value in vars(klass).items() if callable(value) and name != "__init__")
 
 
 def _is_leaf(module: object) -> bool:
@@ -755,7 +859,20 @@ def _shape_arithmetic(builder: _Builder, target: object, args: tuple) -> object:
             return base[index]
     if target in _ARITHMETIC and all(_is_number(a) for a in args):
         return _ARITHMETIC[target](*(sympy.Rational(a) if isinstance(a, (int, float, Fraction)) else a for a in args))
+    if target in _COMPARISONS and len(args) == 2 and all(_is_number(a) for a in args):
+        relation, sign = _COMPARISONS[target]
+        decided = relation(*(sympy.Rational(a) if isinstance(a, (int, float, Fraction)) else a for a in args))
+        if decided in (sympy.true, sympy.false):
+            return bool(decided)
+        return _Opaque(f"{args[0]} {sign} {args[1]}")
     return _Opaque(f"the result of {_qualified(target)}")
+
+
+#: Comparisons of sizes (``torch._assert(h == 224, ...)``): a bool where decided for every size.
+_COMPARISONS: dict[Callable, tuple[Callable, str]] = {
+    operator.eq: (sympy.Eq, "=="), operator.ne: (sympy.Ne, "!="), operator.lt: (sympy.Lt, "<"),
+    operator.le: (sympy.Le, "<="), operator.gt: (sympy.Gt, ">"), operator.ge: (sympy.Ge, ">="),
+}
 
 
 def _qualified(target: object) -> str:
@@ -838,6 +955,13 @@ def _fx_call(builder: _Builder, root: object, node: object, args: tuple, kwargs:
         return _Opaque(f"{node.name} (Tensor.{target})")
     if target is getattr and isinstance(args[0], TensorRef):
         return _Sizes(args[0].name) if args[1] == "shape" else _Opaque(f"{args[0].name}.{args[1]}")
+    if _is_assert(target):
+        condition = args[0] if args else kwargs.get("condition")
+        if condition is True:
+            return None
+        return builder.problem(node.name, node.name, (), f"{node.name} ({_qualified(target)}): checks "
+                               f"{_describe(condition)}, which torch.fx cannot prove for every input size (the "
+                               "model's code may fix a size)")
     if not any(isinstance(v, TensorRef) for v in flat((args, kwargs))):
         return _shape_arithmetic(builder, target, args)
     description = _qualified(target)
@@ -846,8 +970,16 @@ def _fx_call(builder: _Builder, root: object, node: object, args: tuple, kwargs:
     source = f"{stack[-1][0]}: {description}" if stack else description
     key = f"Tensor.{target}" if node.op == "call_method" else target
     origin = "method" if node.op == "call_method" else "operator" if _is_operator(target) else "function"
-    return builder.apply(converters().get(key), Call(None, args, kwargs), name=node.name, row=node.name,
+    converter = converters().get(key) or converters().get(description)
+    return builder.apply(converter, Call(None, args, kwargs), name=node.name, row=node.name,
                          origin=origin, source=source, what=what)
+
+
+def _is_assert(target: object) -> bool:
+    """``torch._assert``, the check fx keeps in its graph (a size the model requires)."""
+    import torch
+
+    return target is torch._assert
 
 
 #: Methods that read a tensor's metadata and compute nothing.

@@ -899,11 +899,13 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
     operand_nodes: dict[int, str] = {}  # tensor id -> its Parameter/Constant node
     input_name = user[0].name if user else "input"
     taken = {n.name for n in nodes}
+    suffixes: dict[str, int] = {}  # base -> the next suffix to try (a graph's many "scalar" nodes: no rescans)
 
     def fresh(base: str) -> str:
-        name, i = base, 1
+        name, i = base, suffixes.get(base, 1)
         while name in taken:
             name, i = f"{base}_{i}", i + 1
+        suffixes[base] = i
         taken.add(name)
         return name
 

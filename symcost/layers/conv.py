@@ -103,7 +103,7 @@ class _ConvNd(Layer):
             o = window_out_size(size, k, s, d, pad_total)
             check_output_fits(
                 o, label=self.label, axis=axis,
-                detail=f"input {size}, padding {pad_total}, effective kernel {effective_kernel(k, d)}",
+                detail=lambda: f"input {size}, padding {pad_total}, effective kernel {effective_kernel(k, d)}",
             )
             out.append(o)
         c_out = self.out_channels

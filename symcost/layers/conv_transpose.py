@@ -69,7 +69,7 @@ class _ConvTransposeNd(Layer):
             self.output_padding, self.dilation,
         ):
             o = (size - 1) * s - 2 * p + d * (k - 1) + op + 1
-            check_output_fits(o, label=self.label, axis=axis, detail=f"input {size}, padding {p}")
+            check_output_fits(o, label=self.label, axis=axis, detail=lambda: f"input {size}, padding {p}")
             out.append(o)
         c_out = self.out_channels
         taps = sympy.Mul(*self.kernel_size) * c_out / self.groups

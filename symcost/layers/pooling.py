@@ -70,7 +70,7 @@ class _PoolNd(Layer):
                                  "avg_pool3d needs the unpadded input to hold the kernel")
             o = window_out_size(size, k, s, d, 2 * p, ceil_mode=self.ceil_mode, pad_left=p)
             check_output_fits(o, label=self.label, axis=axis,
-                              detail=f"input {size}, padding {2 * p}, effective kernel {effective_kernel(k, d)}")
+                              detail=lambda: f"input {size}, padding {2 * p}, effective kernel {effective_kernel(k, d)}")
             out.append(o)
         outputs = c * sympy.Mul(*out)
         taps = sympy.Mul(*self.kernel_size)

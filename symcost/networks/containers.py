@@ -15,11 +15,9 @@ names modules (``features.0``, ``layer1.0.conv1``)::
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
-
 import sympy
 
-from ..core.arguments import boolean, positive_int
+from ..core.arguments import boolean, is_strict, positive_int
 from ..core.cost import Cost
 from ..core.errors import ArgumentTypeError, InvalidArgumentError, ShapeError, SymcostError, with_context
 from ..layers.base import Layer
@@ -99,10 +97,23 @@ def check_same(what: str, a: Shape, b: Shape, *, axes: slice = slice(None), pref
     raise ShapeError(message)
 
 
-@lru_cache(maxsize=4096)
+#: (layer, input shapes) -> (its cost, whether costed inside ``arguments.strict``); the oldest entry goes first.
+_COSTS: dict = {}
+_COSTS_KEPT = 4096
+
+
 def _cost(layer: Layer, *shapes: Shape) -> Cost:
-    """A leaf's cost, cached by layer and input shapes: deep networks repeat both."""
-    return layer.cost(*shapes)
+    """A leaf's cost, cached by layer and input shapes: deep networks repeat both. Inside
+    :func:`~symcost.core.arguments.strict`, a cost first computed outside it is computed again, its checks strict."""
+    key = (layer, shapes)
+    strict = is_strict()
+    hit = _COSTS.get(key)
+    if hit is None or strict and not hit[1]:
+        cost = layer.cost(*shapes)
+        if len(_COSTS) >= _COSTS_KEPT:
+            del _COSTS[next(iter(_COSTS))]
+        hit = _COSTS[key] = (cost, strict)
+    return hit[0]
 
 
 def _child_name(prefix: str, default: object, child: object) -> str:
@@ -341,7 +352,8 @@ class Model(Network):
     ``unused_params`` (:class:`~symcost.networks.report.UnusedParams`) are
     tensors of the model no layer uses; its reports count and list them.
     ``notes`` say how it was read where that matters (a size the model's
-    code fixes, a fallback reader).
+    code fixes, a fallback reader). ``capture`` names the reader of a
+    converted model (``"fx"``, ``"export"``, ``"forward"``: see ``from_torch``).
     """
 
     body: object
@@ -349,6 +361,7 @@ class Model(Network):
     input_shape: Shape | None = None
     unused_params: tuple = ()
     notes: tuple = ()
+    capture: str | None = field(default=None, compare=False)
 
     def walk(self, flow: Flow, prefix: str) -> tuple[list[Row], Flow]:
         return _walk(self.body, flow, prefix)
