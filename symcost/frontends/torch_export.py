@@ -8,7 +8,8 @@ and names the module that called it (``nn_module_stack``). Each operator
 becomes a symcost layer through :data:`ATEN` (see :func:`aten_table`), its
 arguments read from the node (a weight's shape gives ``out_channels``), its
 sizes translated back to the user's symbols (``s0 -> H``; torch's
-``FloorDiv``/``CeilDiv``/``Mod`` to SymPy's ``floor``/``ceiling``/``Mod``).
+``FloorDiv``/``CeilDiv``/``Mod`` to ``floor``/``ceiling``: no ``Mod``, see
+:func:`~symcost.core.canonical.mod`).
 
 Parameters and buffers enter the graph as placeholders named by their
 module path (``conv1.weight``); an operator that owns them (a convolution,
@@ -30,6 +31,7 @@ from dataclasses import dataclass, replace
 import sympy
 
 from .. import layers as L
+from ..core.canonical import ceil_div, floor_div, mod
 from ..core.errors import ArgumentTypeError, UnsupportedModuleError
 from ..core.shape import Shape
 from ..layers.base import Layer
@@ -620,13 +622,13 @@ def translate(expr: object, symbols: dict) -> object:
     args = [translate(a, symbols) for a in expr.args]
     name = type(expr).__name__
     if name == "FloorDiv":
-        return sympy.floor(args[0] / args[1])
-    if name in ("CeilDiv",):
-        return sympy.ceiling(args[0] / args[1])
+        return floor_div(args[0], args[1])
+    if name == "CeilDiv":
+        return ceil_div(args[0], args[1])
     if name in ("CleanDiv", "IntTrueDiv", "FloatTrueDiv"):
         return args[0] / args[1]
     if name in ("Mod", "PythonMod"):
-        return sympy.Mod(args[0], args[1])
+        return mod(args[0], args[1])  # no Mod: padded sizes compare equal (7*ceiling(W/7))
     if name == "FloorToInt":
         return sympy.floor(args[0])
     if name == "CeilToInt":
