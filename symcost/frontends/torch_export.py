@@ -110,6 +110,7 @@ class Uses:
     owns: tuple = ()
     unbatched: bool | None = None  # the output's torch dim 0 is not the batch (None: as the input's)
     then: Layer | None = None  # a second layer on the first's output (same node name, same row)
+    with_: tuple = ()  # more inputs of ``then`` (a computed bias added)
 
 
 SAME = "same"  # the call passes its first input through: no row
@@ -181,8 +182,10 @@ def _owned(*tensors: object) -> tuple:
 
 def _linear(op: Op) -> Uses:
     x, w, b = op.args[0], op.args[1], op.arg(2, "bias")
-    if not isinstance(w, Tensor):
+    if not isinstance(w, Tensor) or w.value is None:
         raise Unsupported("its weight is computed, not a parameter")
+    if isinstance(b, Tensor) and b.value is None:  # a bias computed from a parameter (swin v2 zeroes a third)
+        return Uses(L.Linear(w.shape[0], bias=False, in_features=w.shape[1]), (x,), _owned(w), then=L.Add(), with_=(b,))
     return Uses(L.Linear(w.shape[0], bias=b is not None, in_features=w.shape[1]), (x,), _owned(w, b))
 
 
@@ -280,9 +283,33 @@ def _is_number(value: object) -> bool:
 def _div(op: Op) -> Uses:
     a, b = op.args[0], op.args[1]
     mode = op.kwargs.get("rounding_mode")
-    if _is_number(b) and mode is None:
+    if mode is not None:
+        raise Unsupported(f"rounding_mode={mode!r}")
+    if _is_number(b):
         return Uses(L.Scale(_exact(b), divide=True), (a,))
-    raise Unsupported("a division by a tensor" if not _is_number(b) else f"rounding_mode={mode!r}")
+    if _is_number(a):
+        raise Unsupported("a number divided by a tensor")
+    return Uses(L.Div(), (a, b))
+
+
+def _norm(op: Op) -> Uses:
+    """``torch.linalg.vector_norm(x, 2, dim, keepdim)`` (in ``F.normalize``); other orders have no layer."""
+    order, dim = op.arg(1, "ord", 2), op.arg(2, "dim")
+    if order != 2:
+        raise Unsupported(f"ord={order}")
+    if dim is None or (isinstance(dim, (list, tuple)) and (not dim or 0 in dim) or dim == 0) and not op.shift:
+        raise Unsupported("takes the norm over the batch dimension")
+    dim = op.d(dim)
+    return Uses(L.Norm(tuple(dim) if isinstance(dim, (list, tuple)) else dim, keepdim=op.arg(3, "keepdim", False)),
+                (op.args[0],))
+
+
+def _clamp_min(op: Op) -> Uses:
+    return Uses(L.Clamp(min=_exact(op.args[1])), (op.args[0],))
+
+
+def _expand_as(op: Op) -> Uses:
+    return _expand(replace(op, args=(op.args[0], tuple(op.out))))
 
 
 def _scaled(op: Op) -> Uses:
@@ -557,7 +584,7 @@ ATEN: dict[str, Callable] = {
     "aten.tanh": _first(L.Tanh), "aten.tanh_": _first(L.Tanh),
     "aten.hardswish": _first(L.Hardswish), "aten.hardswish_": _first(L.Hardswish),
     "aten.hardsigmoid": _first(L.Hardsigmoid), "aten.hardsigmoid_": _first(L.Hardsigmoid),
-    "aten.hardtanh": _hardtanh, "aten.hardtanh_": _hardtanh, "aten.clamp": _clamp,
+    "aten.hardtanh": _hardtanh, "aten.hardtanh_": _hardtanh, "aten.clamp": _clamp, "aten.clamp_min": _clamp_min,
     "aten.leaky_relu": _leaky, "aten.leaky_relu_": _leaky,
     "aten.exp": _first(L.Exp), "aten.log": _first(L.Log), "aten.sqrt": _first(L.Sqrt),
     "aten.rsqrt": _first(L.Rsqrt), "aten.erf": _first(L.Erf), "aten.abs": _first(L.Abs),
@@ -570,17 +597,22 @@ ATEN: dict[str, Callable] = {
     "aten.log_softmax": _softmax(L.LogSoftmax),
     # reductions
     "aten.mean": _mean, "aten.sum": _reduction(L.Sum), "aten.amax": _reduction(L.Amax),
+    "aten.linalg_vector_norm": _norm,
     # layout: views, joins, splits
     "aten.view": _reshape, "aten.reshape": _reshape, "aten._unsafe_view": _reshape,
     "aten.flatten": _flatten, "aten.permute": _permute, "aten.transpose": _transpose, "aten.t": _t,
     "aten.cat": _cat, "aten.concat": _cat, "aten.stack": _stack,
     "aten.chunk": _chunk, "aten.split": _split, "aten.split_with_sizes": _split, "aten.unbind": _unbind,
     "aten.slice": _slice, "aten.select": _select, "aten.unsqueeze": _unsqueeze, "aten.squeeze": _squeeze,
-    "aten.expand": _expand, "aten.contiguous": _layout(L.Contiguous),
+    "aten.expand": _expand, "aten.expand_as": _expand_as, "aten.contiguous": _layout(L.Contiguous),
     "aten.dropout": _dropout, "aten.dropout_": _dropout, "aten.feature_dropout": _dropout,
     "aten.alias": _same, "aten.detach": _same, "aten.detach_": _same, "aten.clone": _same, "aten.to": _same,
     "aten._to_copy": _same, "aten.type_as": _same, "aten.lift_fresh_copy": _same,
 }
+
+#: Products FlopCounterMode counts wherever they run: on constants only they still get a row (not folded away).
+_PRODUCTS = frozenset({"aten.linear", "aten.matmul", "aten.mm", "aten.bmm", "aten.addmm", "aten.baddbmm",
+                       "aten.conv1d", "aten.conv2d", "aten.conv3d", "aten.convolution"})
 
 #: Calls that make a new tensor from another's dtype and device only: constants of the graph.
 _CREATORS = frozenset({"aten.new_zeros", "aten.new_ones", "aten.new_empty", "aten.new_full", "aten.zeros_like",
@@ -974,7 +1006,18 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
                 name not in ("aten.expand", "aten.unsqueeze", "aten.view", "aten.reshape")
                 or not any(isinstance(v, Tensor) and v.kind == "parameter" for v in operands)):
             # computed from no input (a mask, positions, a table indexed from a parameter): a constant of the
-            # graph; the parameters it reads are counted where they enter
+            # graph; the parameters it reads are counted where they enter. A product torch counts (swin v2's
+            # position-bias MLP on a constant table runs every forward) is also a row of its own, off the path.
+            counted = None
+            if name in _PRODUCTS:
+                try:
+                    counted = ATEN[name](Op(name, args, kwargs, out))
+                except Unsupported:
+                    counted = None
+            if counted is not None:
+                inputs = tuple(operand(v, row) for v in counted.inputs)
+                add_node(fresh(node.name), replace(counted.layer, name=row, source=f"{path or model}: {name}"),
+                         inputs, row, counted.owns)
             for v in operands:
                 if isinstance(v, Tensor) and v.kind == "parameter":
                     operand(v, _row(path, owner, node.name))
@@ -1001,7 +1044,7 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
                 first = fresh(node.name + "_moved")
                 graph_nodes.append(Node(first, replace(layer, name=row, source=f"{path or model}: {name}"), inputs,
                                         row=row))
-                inputs, layer = (first,), result.then
+                inputs, layer = (first, *(operand(v, row) for v in result.with_)), result.then
             if isinstance(layer, Layer) and not layer.name:
                 layer = replace(layer, name=row, source=f"{path or model}: {name}")
             used = layer.free_symbols if isinstance(layer, Layer) else set()
