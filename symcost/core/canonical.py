@@ -56,12 +56,12 @@ def fraction_of(arg: sympy.Expr) -> tuple[sympy.Expr, sympy.Integer]:
     return sympy.Add(*[t * d for t in terms]), d
 
 
-def floor_div(a: object, n: object) -> sympy.Expr:
+def floor_div(a: object, n: object, *, ties_down: bool = False) -> sympy.Expr:
     """``a // n`` (``floor(a/n)``) with whole multiples of ``n`` taken out, for a positive integer ``n``.
 
     Each term ``c*t`` of ``a`` with ``t`` integer-valued and ``c`` an integer leaves ``(c - r)/n * t`` outside
-    the floor, ``r`` the remainder of ``c`` nearest zero (``-n/2 < r <= n/2``); a floor of only negative terms is
-    written as minus a ceiling. So ``floor(6*W/7) = W - ceil(W/7)``, and sizes torch writes with ``Mod`` come out
+    the floor, ``r`` the remainder of ``c`` nearest zero (``-n/2 < r <= n/2``, or ``-n/2 <= r < n/2`` with
+    ``ties_down``); a floor of only negative terms is written as minus a ceiling. So ``floor(6*W/7) = W - ceil(W/7)``, and sizes torch writes with ``Mod`` come out
     in one form (see :func:`mod`)::
 
         >>> from symcost.symbols import W
@@ -76,7 +76,7 @@ def floor_div(a: object, n: object) -> sympy.Expr:
         c, t = term.as_coeff_Mul()
         if c.is_Integer and t is not sympy.S.One and t.is_integer:
             q, r = divmod(int(c), int(n))
-            if 2 * r > n:
+            if 2 * r > n or ties_down and 2 * r == n:
                 q, r = q + 1, r - int(n)
             if q:
                 outside.append(q * t)
@@ -101,14 +101,14 @@ def mod(a: object, n: object) -> sympy.Expr:
 
     SymPy cannot compare two sizes when one holds ``Mod``; written this way, a size padded to a multiple of a
     window, ``W + (7 - W % 7) % 7`` (which SymPy writes ``W + Mod(6*W, 7)``), is ``7*ceil(W/7)`` wherever it
-    appears::
+    appears (``W % 2`` is ``2*ceil(W/2) - W`` for the same reason: padding adds it)::
 
         >>> from symcost.symbols import W
-        >>> W + mod(6 * W, 7), W - mod(W, 7)
-        (7*ceiling(W/7), 7*floor(W/7))
+        >>> W + mod(6 * W, 7), W - mod(W, 7), W + mod(W, 2)
+        (7*ceiling(W/7), 7*floor(W/7), 2*ceiling(W/2))
     """
     a = sympy.sympify(a, strict=True)
-    return a - n * floor_div(a, n)
+    return a - n * floor_div(a, n, ties_down=True)
 
 
 def _collapse(fn: type, arg: sympy.Expr) -> sympy.Expr:

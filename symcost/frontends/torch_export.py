@@ -698,7 +698,13 @@ class Captured:
     notes: tuple
 
 
-def _example(shapes: list[Shape], dtypes: list, image: int = 224) -> tuple[list, list]:
+#: The example image side export traces with. torch specialises any size that is 1 at the example (a count of
+#: windows included): at 224 a Swin's last stage (224/32 = 7) is one 7x7 window, and the graph torch gives holds
+#: only while it stays one. At 448 every stage of the usual windowed models has two windows or more.
+EXAMPLE_IMAGE = 448
+
+
+def _example(shapes: list[Shape], dtypes: list, image: int = EXAMPLE_IMAGE) -> tuple[list, list]:
     """Example tensors (``image`` for symbolic image sizes, 16 for others) and export's dynamic_shapes."""
     import torch
     from torch.export import Dim
@@ -726,14 +732,14 @@ def _example(shapes: list[Shape], dtypes: list, image: int = 224) -> tuple[list,
 def capture(module: object, shapes: list[Shape], dtypes: list, model: str) -> Captured:
     """``module`` exported on fake inputs of ``shapes``, converted to a symcost graph (or ExportFailed).
 
-    Image sizes are first tried at 224; a model whose code fixes another size and says so in its error
+    Image sizes are first tried at :data:`EXAMPLE_IMAGE`; a model whose code fixes another size and says so in its error
     (``Input height (s18) doesn't match model (32)``) is tried once more at the sizes its error names."""
     import re
 
     try:
-        return _capture(module, shapes, dtypes, model, 224)
+        return _capture(module, shapes, dtypes, model, EXAMPLE_IMAGE)
     except ExportFailed as err:
-        sizes = [int(n) for n in re.findall(r"\b(\d+)\b", str(err)) if 1 < int(n) <= 4096 and int(n) != 224]
+        sizes = [int(n) for n in re.findall(r"\b(\d+)\b", str(err)) if 1 < int(n) <= 4096 and int(n) != EXAMPLE_IMAGE]
         if not sizes:
             raise
         return _capture(module, shapes, dtypes, model, sizes[0])
