@@ -407,6 +407,21 @@ def _matmul(cls: type) -> Callable:
     return lambda op: Uses(cls(), (op.args[0], op.args[1]))
 
 
+def _einsum(op: Op) -> Uses:
+    """``torch.einsum(equation, *operands)``: symcost's Einsum on the samples, so the batch's letter (first in
+    every term, as MaxViT's ``"BGHID,BGHJD->BGHIJ"``) is dropped."""
+    equation, operands = op.args[0], tuple(op.args[1])
+    if op.shift:
+        return Uses(L.Einsum(equation), operands)
+    lhs, arrow, rhs = equation.replace(" ", "").partition("->")
+    terms = lhs.split(",")
+    batch = terms[0][:1]
+    if not arrow or not batch.isalpha() or any(not t.startswith(batch) or batch in t[1:] for t in (*terms, rhs)) \
+            or not all(isinstance(v, Ref) for v in operands):
+        raise Unsupported(f"an einsum {equation!r} that does not keep the batch first in every term")
+    return Uses(L.Einsum(",".join(t[1:] for t in terms) + "->" + rhs[1:]), operands)
+
+
 def _addmm_like(cls: type) -> Callable:
     def convert(op: Op) -> Uses:
         beta, alpha = op.kwargs.get("beta", 1), op.kwargs.get("alpha", 1)
@@ -565,6 +580,7 @@ ATEN: dict[str, Callable] = {
     "aten.conv_transpose3d": _conv_transpose,
     "aten.linear": _linear, "aten.matmul": _matmul(L.MatMul), "aten.mm": _matmul(L.MatMul),
     "aten.bmm": _matmul(L.Bmm), "aten.addmm": _addmm_like(L.Addmm), "aten.baddbmm": _addmm_like(L.Baddbmm),
+    "aten.einsum": _einsum,
     "aten.scaled_dot_product_attention": _sdpa,
     # norms, embeddings
     "aten.batch_norm": _batch_norm, "aten._native_batch_norm_legit_no_training": _batch_norm,
@@ -600,7 +616,7 @@ ATEN: dict[str, Callable] = {
     "aten.linalg_vector_norm": _norm,
     # layout: views, joins, splits
     "aten.view": _reshape, "aten.reshape": _reshape, "aten._unsafe_view": _reshape,
-    "aten.flatten": _flatten, "aten.permute": _permute, "aten.transpose": _transpose, "aten.t": _t,
+    "aten.flatten": _flatten, "aten.permute": _permute, "aten.transpose": _transpose, "aten.swapaxes": _transpose, "aten.t": _t,
     "aten.cat": _cat, "aten.concat": _cat, "aten.stack": _stack,
     "aten.chunk": _chunk, "aten.split": _split, "aten.split_with_sizes": _split, "aten.unbind": _unbind,
     "aten.slice": _slice, "aten.select": _select, "aten.unsqueeze": _unsqueeze, "aten.squeeze": _squeeze,
@@ -704,8 +720,14 @@ class Captured:
 EXAMPLE_IMAGE = 448
 
 
-def _example(shapes: list[Shape], dtypes: list, image: int = EXAMPLE_IMAGE) -> tuple[list, list]:
-    """Example tensors (``image`` for symbolic image sizes, 16 for others) and export's dynamic_shapes."""
+#: The image side tried next when export fails at :data:`EXAMPLE_IMAGE` and the error names no size.
+USUAL_IMAGE = 224
+
+
+def _example(shapes: list[Shape], dtypes: list, image: int = EXAMPLE_IMAGE, *,
+             static: bool = False) -> tuple[list, list]:
+    """Example tensors (``image`` for symbolic image sizes, 16 for others) and export's dynamic_shapes
+    (``static``: the image sizes exported as numbers)."""
     import torch
     from torch.export import Dim
 
@@ -723,7 +745,8 @@ def _example(shapes: list[Shape], dtypes: list, image: int = EXAMPLE_IMAGE) -> t
             if not isinstance(d, sympy.Symbol):
                 raise UnsupportedModuleError(f"from_torch: input size {d} must be a number or one symbol")
             sizes.append(values[d])
-            dyn[i + 1] = Dim.AUTO
+            if not (static and values[d] == image):
+                dyn[i + 1] = Dim.AUTO
         xs.append(torch.zeros(1, *sizes, dtype=dtype))
         dynamic.append(dyn or None)
     return xs, dynamic
@@ -732,23 +755,45 @@ def _example(shapes: list[Shape], dtypes: list, image: int = EXAMPLE_IMAGE) -> t
 def capture(module: object, shapes: list[Shape], dtypes: list, model: str) -> Captured:
     """``module`` exported on fake inputs of ``shapes``, converted to a symcost graph (or ExportFailed).
 
-    Image sizes are first tried at :data:`EXAMPLE_IMAGE`; a model whose code fixes another size and says so in its error
-    (``Input height (s18) doesn't match model (32)``) is tried once more at the sizes its error names."""
+    Image sizes are first tried at :data:`EXAMPLE_IMAGE`. A model that fails there is run (on fake tensors, no
+    arithmetic) at the size its error names (``Input height (s18) doesn't match model (32)``), else at
+    :data:`USUAL_IMAGE`: where it runs, and does not run 32 pixels larger, its code fixes that size, and it is
+    exported with that size as a number (torch would otherwise reason about every symbolic size until it fixed
+    them all: minutes for MaxViT); where both run, with symbolic sizes again."""
     import re
 
     try:
         return _capture(module, shapes, dtypes, model, EXAMPLE_IMAGE)
     except ExportFailed as err:
-        sizes = [int(n) for n in re.findall(r"\b(\d+)\b", str(err)) if 1 < int(n) <= 4096 and int(n) != EXAMPLE_IMAGE]
-        if not sizes:
+        if not any(shape.rank >= 3 and not d.is_number for shape in shapes for d in shape.dims[-2:]):
             raise
-        return _capture(module, shapes, dtypes, model, sizes[0])
+        named = [int(n) for n in re.findall(r"\b(\d+)\b", str(err)) if 1 < int(n) <= 4096 and int(n) != EXAMPLE_IMAGE]
+        for size in dict.fromkeys(named[:1] + [USUAL_IMAGE]):
+            if _runs(module, shapes, dtypes, size):
+                fixed = not _runs(module, shapes, dtypes, size + 32)
+                return _capture(module, shapes, dtypes, model, size, static=fixed)
+        raise
 
 
-def _capture(module: object, shapes: list[Shape], dtypes: list, model: str, image: int) -> Captured:
+def _runs(module: object, shapes: list[Shape], dtypes: list, image: int) -> bool:
+    """Whether ``module`` runs at image side ``image``, on fake tensors (shapes only, no arithmetic)."""
+    import torch
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    xs, _ = _example(shapes, dtypes, image)
+    try:
+        with FakeTensorMode(allow_non_fake_inputs=True) as mode, torch.no_grad():
+            module(*(mode.from_tensor(x) for x in xs))
+    except Exception:  # noqa: BLE001  (the model refuses the size, in any way it likes)
+        return False
+    return True
+
+
+def _capture(module: object, shapes: list[Shape], dtypes: list, model: str, image: int, *,
+             static: bool = False) -> Captured:
     import torch
 
-    xs, dynamic = _example(shapes, dtypes, image)
+    xs, dynamic = _example(shapes, dtypes, image, static=static)
     wrapper = _Outputs(module)
     try:
         import warnings
