@@ -136,3 +136,35 @@ def test_a_small_swin_converts_in_h_and_w_and_matches_torch(v2):
         table = 13 * 13
         mlp = [r for r in rep.rows if "cpb_mlp" in r.name]
         assert sum(r.cost.ops.macs for r in mlp) == table * (2 * 512 + 512 * 1) + table * (2 * 512 + 512 * 2) * 2
+
+
+def test_a_small_maxvit_keeps_its_fixed_size_and_matches_torch():
+    # MaxViT fixes its input size at construction: export fails at the example size, runs (on fake tensors) at
+    # 224 and not at 256, so it is exported with 224 as a number: seconds, not minutes
+    import tests.torchvision_shim as shim
+
+    shim.install()
+    from torchvision.models.maxvit import MaxVit
+
+    torch.manual_seed(0)
+    model = MaxVit(input_size=(224, 224), stem_channels=8, partition_size=2, block_channels=[8, 16],
+                   block_layers=[1, 1], head_dim=4, stochastic_depth_prob=0.0, num_classes=10).eval()
+    net = sc.from_torch(model, (3, H, W))
+    assert net.input_shape == sc.Shape(3, 224, 224)
+    assert any(note.startswith("H = 224") for note in net.notes)
+    rep = net.analyze()
+    assert rep.total.params == sum(p.numel() for p in model.parameters())
+    with torch.no_grad():
+        assert int(rep.total.macs) == flop_macs(model, torch.zeros(1, 3, 224, 224))
+    # its attention products are einsums over (batch, grid, heads, ...): the batch letter is dropped
+    assert any(row.cost.kind == "Einsum" for row in rep.rows)
+
+
+def test_sizes_torch_guarded_are_in_the_notes():
+    class Branchy(torch.nn.Module):
+        def forward(self, x):
+            return x * 2 if x.shape[1] >= 10 else x
+
+    net = sc.from_torch(Branchy(), (H, 4))
+    assert any(note.startswith("H >= 10:") for note in net.notes)
+    assert not sc.from_torch(torch.nn.Identity(), (H, 4)).notes

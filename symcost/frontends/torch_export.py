@@ -900,6 +900,7 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
                 fixed[wanted] = sympy.Integer(n)
                 notes.append(f"{wanted} = {n}: the model's code fixes this size (torch specialised it)")
     final = [Shape(*(d.xreplace(fixed) for d in shape.dims)) for shape in shapes]
+    notes.extend(_ranges(ep, symbols))
 
     values: dict = {}
     graph_nodes: list = []
@@ -1131,6 +1132,26 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
         notes.append(f"computed from constants only (masks, positions), counted as constants: {', '.join(sorted(folded))}")
     return Captured(graph, set(first_use), final[0], tuple(notes))
 
+
+
+def _ranges(ep: object, symbols: dict) -> list[str]:
+    """The sizes the captured graph holds for, where torch's guards narrowed them (a Swin3d branch taken because
+    each stage is at least one window): ``H >= 224: torch traced the branch the model takes there``."""
+    def whole(value: object) -> int | None:
+        try:
+            n = int(value)
+        except (TypeError, ValueError, AttributeError, OverflowError):
+            return None
+        return n if abs(n) < 2 ** 62 else None
+
+    notes = []
+    for s, wanted in symbols.items():
+        bounds = getattr(ep, "range_constraints", {}).get(s)
+        lower, upper = whole(getattr(bounds, "lower", None)) or 2, whole(getattr(bounds, "upper", None))
+        if lower > 2 or upper is not None:
+            span = f"{lower} <= {wanted} <= {upper}" if upper is not None else f"{wanted} >= {lower}"
+            notes.append(f"{span}: the formulas hold there (torch traced the branch the model takes at those sizes)")
+    return notes
 
 
 def _row(path: str, owner: object, node_name: str) -> str:
