@@ -20,6 +20,7 @@ from typing import Union
 
 import sympy
 
+from .canonical import _size, fraction_of
 from .errors import ArgumentTypeError, InvalidArgumentError
 
 ExprLike = Union[int, sympy.Expr]
@@ -166,6 +167,8 @@ def proven(condition: object) -> bool:
             else (condition.rhs, condition.lhs)
         strict = isinstance(condition, (sympy.StrictGreaterThan, sympy.StrictLessThan))
         low = big - small
+        if _size(low, PROOF_SIZE) > PROOF_SIZE:  # bounded work: a relation this big stays undecided
+            return False
         for _ in range(4):  # the outermost floors and ceilings first (7*ceil(f/7) - f with f = floor(H/4): 0)
             low = sympy.expand(_lower_bound(low))
             if (low > 0 if strict else low >= 0) is sympy.true:
@@ -173,6 +176,10 @@ def proven(condition: object) -> bool:
             if not low.has(sympy.floor, sympy.ceiling):
                 break
     return False
+
+
+#: Largest difference (SymPy nodes) :func:`proven` bounds floors and ceilings in.
+PROOF_SIZE = 2000
 
 
 def _depth(expr: sympy.Basic) -> int:
@@ -185,8 +192,6 @@ def _lower_bound(expr: sympy.Expr) -> sympy.Expr:
     """A lower bound of ``expr``: in a sum, each outermost floor or ceiling (nested deepest) times a number
     replaced by its bound on that side (``ceil(n/q) >= n/q``, ``floor(n/q) >= (n - q + 1)/q`` for an integer
     ``n``; upper bounds for a negative factor)."""
-    from .canonical import fraction_of
-
     terms = [term.as_coeff_Mul() for term in sympy.Add.make_args(expr)]
     rounded = [(c, t) for c, t in terms if isinstance(t, (sympy.floor, sympy.ceiling)) and c.is_Rational]
     deepest = max((_depth(t) for _, t in rounded), default=0)
