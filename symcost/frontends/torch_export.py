@@ -1064,17 +1064,19 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
             if name in _PRODUCTS:
                 try:
                     counted = ATEN[name](Op(name, args, kwargs, out))
-                except Unsupported:
+                except (Unsupported, ValueError, TypeError, KeyError):
                     counted = None
             if counted is not None:
                 inputs = tuple(operand(v, row) for v in counted.inputs)
                 add_node(fresh(node.name), replace(counted.layer, name=row, source=f"{path or model}: {name}"),
                          inputs, row, counted.owns)
-            for v in operands:
-                if isinstance(v, Tensor) and v.kind == "parameter":
-                    operand(v, _row(path, owner, node.name))
+            else:
+                for v in operands:
+                    if isinstance(v, Tensor) and v.kind == "parameter":
+                        operand(v, _row(path, owner, node.name))
             values[node] = Tensor(node.name, None, "folded", tuple(out))
-            folded.add(name)
+            if counted is None:
+                folded.add(name)
             continue
         converter = _ATEN_REGISTERED.get(name) or ATEN.get(name)
         if converter is None:
