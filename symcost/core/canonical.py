@@ -61,8 +61,8 @@ def floor_div(a: object, n: object, *, ties_down: bool = False) -> sympy.Expr:
 
     Each term ``c*t`` of ``a`` with ``t`` integer-valued and ``c`` an integer leaves ``(c - r)/n * t`` outside
     the floor, ``r`` the remainder of ``c`` nearest zero (``-n/2 < r <= n/2``, or ``-n/2 <= r < n/2`` with
-    ``ties_down``); a floor of only negative terms is written as minus a ceiling. So ``floor(6*W/7) = W - ceil(W/7)``, and sizes torch writes with ``Mod`` come out
-    in one form (see :func:`mod`)::
+    ``ties_down``); a floor of only negative terms is written as minus a ceiling. So
+    ``floor(6*W/7) = W - ceil(W/7)``, and sizes torch writes with ``Mod`` come out in one form (see :func:`mod`)::
 
         >>> from symcost.symbols import W
         >>> floor_div(6 * W, 7), floor_div(W - 1, 2)

@@ -185,7 +185,8 @@ def _linear(op: Op) -> Uses:
     if not isinstance(w, Tensor) or w.value is None:
         raise Unsupported("its weight is computed, not a parameter")
     if isinstance(b, Tensor) and b.value is None:  # a bias computed from a parameter (swin v2 zeroes a third)
-        return Uses(L.Linear(w.shape[0], bias=False, in_features=w.shape[1]), (x,), _owned(w), then=L.Add(), with_=(b,))
+        return Uses(L.Linear(w.shape[0], bias=False, in_features=w.shape[1]), (x,), _owned(w), then=L.Add(),
+                    with_=(b,))
     return Uses(L.Linear(w.shape[0], bias=b is not None, in_features=w.shape[1]), (x,), _owned(w, b))
 
 
@@ -616,7 +617,8 @@ ATEN: dict[str, Callable] = {
     "aten.linalg_vector_norm": _norm,
     # layout: views, joins, splits
     "aten.view": _reshape, "aten.reshape": _reshape, "aten._unsafe_view": _reshape,
-    "aten.flatten": _flatten, "aten.permute": _permute, "aten.transpose": _transpose, "aten.swapaxes": _transpose, "aten.t": _t,
+    "aten.flatten": _flatten, "aten.permute": _permute, "aten.transpose": _transpose, "aten.t": _t,
+    "aten.swapaxes": _transpose,
     "aten.cat": _cat, "aten.concat": _cat, "aten.stack": _stack,
     "aten.chunk": _chunk, "aten.split": _split, "aten.split_with_sizes": _split, "aten.unbind": _unbind,
     "aten.slice": _slice, "aten.select": _select, "aten.unsqueeze": _unsqueeze, "aten.squeeze": _squeeze,
