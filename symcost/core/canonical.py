@@ -56,6 +56,13 @@ def fraction_of(arg: sympy.Expr) -> tuple[sympy.Expr, sympy.Integer]:
     return sympy.Add(*[t * d for t in terms]), d
 
 
+def _number_or_expr(value: object) -> sympy.Expr:
+    """An int or a SymPy expression as a SymPy expression (nothing parsed: text is refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, sympy.Expr)):
+        raise TypeError(f"expected an integer or a SymPy expression, got {type(value).__name__}")
+    return sympy.Integer(value) if isinstance(value, int) else value
+
+
 def floor_div(a: object, n: object, *, ties_down: bool = False) -> sympy.Expr:
     """``a // n`` (``floor(a/n)``) with whole multiples of ``n`` taken out, for a positive integer ``n``.
 
@@ -68,7 +75,7 @@ def floor_div(a: object, n: object, *, ties_down: bool = False) -> sympy.Expr:
         >>> floor_div(6 * W, 7), floor_div(W - 1, 2)
         (W - ceiling(W/7), floor(W/2 - 1/2))
     """
-    a, n = sympy.sympify(a, strict=True), sympy.sympify(n, strict=True)
+    a, n = _number_or_expr(a), _number_or_expr(n)
     if not (n.is_Integer and n > 0):
         return sympy.floor(a / n)
     outside, inside, changed = [], [], False
@@ -93,7 +100,7 @@ def floor_div(a: object, n: object, *, ties_down: bool = False) -> sympy.Expr:
 
 def ceil_div(a: object, n: object) -> sympy.Expr:
     """``ceil(a/n)`` in the form of :func:`floor_div` (``ceil(x) = -floor(-x)``)."""
-    return -floor_div(-sympy.sympify(a, strict=True), n)
+    return -floor_div(-_number_or_expr(a), n)
 
 
 def mod(a: object, n: object) -> sympy.Expr:
@@ -107,7 +114,7 @@ def mod(a: object, n: object) -> sympy.Expr:
         >>> W + mod(6 * W, 7), W - mod(W, 7), W + mod(W, 2)
         (7*ceiling(W/7), 7*floor(W/7), 2*ceiling(W/2))
     """
-    a = sympy.sympify(a, strict=True)
+    a = _number_or_expr(a)
     return a - n * floor_div(a, n, ties_down=True)
 
 
