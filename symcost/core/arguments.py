@@ -24,6 +24,7 @@ from typing import Union
 
 import sympy
 
+from .canonical import _size, fraction_of
 from .errors import ArgumentTypeError, InvalidArgumentError
 
 ExprLike = Union[int, sympy.Expr]
@@ -158,8 +159,64 @@ def _printable(value: str) -> bool:
 
 
 def proven(condition: object) -> bool:
-    """True only when a SymPy relation is decided true (numbers, or assumptions)."""
-    return condition is sympy.true or condition is True
+    """True only when a SymPy relation is decided true (numbers, or assumptions), or when it holds with each
+    floor and ceiling of a sum replaced by the bound that makes it hardest (``ceil(y) >= y``): so
+    ``7*ceil(W/7) >= W``, which SymPy leaves undecided, is proven::
+
+        >>> from symcost.symbols import W
+        >>> proven(7 * sympy.ceiling(W / 7) >= W), proven(7 * sympy.floor(W / 7) >= W)
+        (True, False)
+    """
+    if condition is sympy.true or condition is True:
+        return True
+    if isinstance(condition, (sympy.GreaterThan, sympy.StrictGreaterThan, sympy.LessThan, sympy.StrictLessThan)) \
+            and condition.has(sympy.floor, sympy.ceiling):
+        big, small = (condition.lhs, condition.rhs) if isinstance(condition, (sympy.GreaterThan,
+                                                                              sympy.StrictGreaterThan)) \
+            else (condition.rhs, condition.lhs)
+        strict = isinstance(condition, (sympy.StrictGreaterThan, sympy.StrictLessThan))
+        low = big - small
+        if _size(low, PROOF_SIZE) > PROOF_SIZE:  # bounded work: a relation this big stays undecided
+            return False
+        for _ in range(4):  # the outermost floors and ceilings first (7*ceil(f/7) - f with f = floor(H/4): 0)
+            low = sympy.expand(_lower_bound(low))
+            if (low > 0 if strict else low >= 0) is sympy.true:
+                return True
+            if not low.has(sympy.floor, sympy.ceiling):
+                break
+    return False
+
+
+#: Largest difference (SymPy nodes) :func:`proven` bounds floors and ceilings in.
+PROOF_SIZE = 2000
+
+
+def _depth(expr: sympy.Basic) -> int:
+    """How deep floors and ceilings nest in ``expr``."""
+    inner = max((_depth(a) for a in expr.args), default=0)
+    return inner + isinstance(expr, (sympy.floor, sympy.ceiling))
+
+
+def _lower_bound(expr: sympy.Expr) -> sympy.Expr:
+    """A lower bound of ``expr``: in a sum, each outermost floor or ceiling (nested deepest) times a number
+    replaced by its bound on that side (``ceil(n/q) >= n/q``, ``floor(n/q) >= (n - q + 1)/q`` for an integer
+    ``n``; upper bounds for a negative factor)."""
+    terms = [term.as_coeff_Mul() for term in sympy.Add.make_args(expr)]
+    rounded = [(c, t) for c, t in terms if isinstance(t, (sympy.floor, sympy.ceiling)) and c.is_Rational]
+    deepest = max((_depth(t) for _, t in rounded), default=0)
+    out = []
+    for c, t in terms:
+        if (c, t) not in rounded or _depth(t) < deepest:
+            out.append(c * t)
+            continue
+        y = t.args[0]
+        num, q = fraction_of(y)
+        slack = (q - 1) / q if num.is_integer else sympy.Integer(1)
+        if (c > 0) == isinstance(t, sympy.ceiling):
+            out.append(c * y)  # ceil(y) >= y, floor(y) <= y
+        else:
+            out.append(c * (y - slack if c > 0 else y + slack))
+    return sympy.Add(*out)
 
 
 def refuted(condition: object) -> bool:

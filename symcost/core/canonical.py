@@ -36,7 +36,7 @@ import functools
 import sympy
 from sympy.printing.str import StrPrinter
 
-__all__ = ["ORDER", "canonical", "collected", "text", "OrderedTerms", "fraction_of"]
+__all__ = ["ORDER", "canonical", "collected", "text", "OrderedTerms", "fraction_of", "floor_div", "ceil_div", "mod"]
 
 #: Term order of every printer: higher degree first, as papers write ``1/C_out + 1/K**2``.
 ORDER = "grlex"
@@ -54,6 +54,68 @@ def fraction_of(arg: sympy.Expr) -> tuple[sympy.Expr, sympy.Integer]:
     if d == 1:
         return arg, d
     return sympy.Add(*[t * d for t in terms]), d
+
+
+def _number_or_expr(value: object) -> sympy.Expr:
+    """An int or a SymPy expression as a SymPy expression (nothing parsed: text is refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, sympy.Expr)):
+        raise TypeError(f"expected an integer or a SymPy expression, got {type(value).__name__}")
+    return sympy.Integer(value) if isinstance(value, int) else value
+
+
+def floor_div(a: object, n: object, *, ties_down: bool = False) -> sympy.Expr:
+    """``a // n`` (``floor(a/n)``) with whole multiples of ``n`` taken out, for a positive integer ``n``.
+
+    Each term ``c*t`` of ``a`` with ``t`` integer-valued and ``c`` an integer leaves ``(c - r)/n * t`` outside
+    the floor, ``r`` the remainder of ``c`` nearest zero (``-n/2 < r <= n/2``, or ``-n/2 <= r < n/2`` with
+    ``ties_down``); a floor of only negative terms is written as minus a ceiling. So
+    ``floor(6*W/7) = W - ceil(W/7)``, and sizes torch writes with ``Mod`` come out in one form (see :func:`mod`)::
+
+        >>> from symcost.symbols import W
+        >>> floor_div(6 * W, 7), floor_div(W - 1, 2)
+        (W - ceiling(W/7), floor(W/2 - 1/2))
+    """
+    a, n = _number_or_expr(a), _number_or_expr(n)
+    if not (n.is_Integer and n > 0):
+        return sympy.floor(a / n)
+    outside, inside, changed = [], [], False
+    for term in sympy.Add.make_args(a):
+        c, t = term.as_coeff_Mul()
+        if c.is_Integer and t is not sympy.S.One and t.is_integer:
+            q, r = divmod(int(c), int(n))
+            if 2 * r > n or ties_down and 2 * r == n:
+                q, r = q + 1, r - int(n)
+            if q:
+                outside.append(q * t)
+                changed = True
+            inside.append(r * t)
+        else:
+            inside.append(term)
+    rest = sympy.Add(*inside)
+    symbolic = [t.as_coeff_Mul()[0] for t in sympy.Add.make_args(rest) if t.free_symbols]
+    if symbolic and all(c.is_negative for c in symbolic):
+        return sympy.Add(*outside) - sympy.ceiling(-rest / n)
+    return sympy.Add(*outside) + sympy.floor(rest / n) if changed else sympy.floor(a / n)
+
+
+def ceil_div(a: object, n: object) -> sympy.Expr:
+    """``ceil(a/n)`` in the form of :func:`floor_div` (``ceil(x) = -floor(-x)``)."""
+    return -floor_div(-_number_or_expr(a), n)
+
+
+def mod(a: object, n: object) -> sympy.Expr:
+    """``a % n`` (Python's: ``a - n*floor(a/n)``) without ``Mod``, through :func:`floor_div`.
+
+    SymPy cannot compare two sizes when one holds ``Mod``; written this way, a size padded to a multiple of a
+    window, ``W + (7 - W % 7) % 7`` (which SymPy writes ``W + Mod(6*W, 7)``), is ``7*ceil(W/7)`` wherever it
+    appears (``W % 2`` is ``2*ceil(W/2) - W`` for the same reason: padding adds it)::
+
+        >>> from symcost.symbols import W
+        >>> W + mod(6 * W, 7), W - mod(W, 7), W + mod(W, 2)
+        (7*ceiling(W/7), 7*floor(W/7), 2*ceiling(W/2))
+    """
+    a = _number_or_expr(a)
+    return a - n * floor_div(a, n, ties_down=True)
 
 
 def _collapse(fn: type, arg: sympy.Expr) -> sympy.Expr:

@@ -79,6 +79,7 @@ import sympy
 from .. import layers as L
 from ..networks.containers import Model
 from ..core.arguments import strict
+from ..core.canonical import floor_div, mod
 from ..core.errors import (ArgumentTypeError, InvalidArgumentError, ShapeError, SymcostError,
                            UnsupportedModuleError)
 from ..core.counts import Params
@@ -839,8 +840,7 @@ def _placed(op: object, row: str, source: str, origin: str) -> object:
 _ARITHMETIC: dict[Callable, Callable] = {
     operator.add: operator.add, operator.sub: operator.sub, operator.mul: operator.mul,
     operator.truediv: lambda a, b: sympy.Rational(1, 1) * a / b,
-    operator.floordiv: lambda a, b: sympy.floor(sympy.Rational(1, 1) * a / b),
-    operator.mod: lambda a, b: sympy.Mod(a, b), operator.neg: operator.neg, operator.pos: operator.pos,
+    operator.floordiv: floor_div, operator.mod: mod, operator.neg: operator.neg, operator.pos: operator.pos,
 }
 
 

@@ -8,7 +8,8 @@ and names the module that called it (``nn_module_stack``). Each operator
 becomes a symcost layer through :data:`ATEN` (see :func:`aten_table`), its
 arguments read from the node (a weight's shape gives ``out_channels``), its
 sizes translated back to the user's symbols (``s0 -> H``; torch's
-``FloorDiv``/``CeilDiv``/``Mod`` to SymPy's ``floor``/``ceiling``/``Mod``).
+``FloorDiv``/``CeilDiv``/``Mod`` to ``floor``/``ceiling``: no ``Mod``, see
+:func:`~symcost.core.canonical.mod`).
 
 Parameters and buffers enter the graph as placeholders named by their
 module path (``conv1.weight``); an operator that owns them (a convolution,
@@ -30,7 +31,7 @@ from dataclasses import dataclass, replace
 import sympy
 
 from .. import layers as L
-from ..core.canonical import canonical, text
+from ..core.canonical import canonical, ceil_div, floor_div, mod, text
 from ..core.errors import ArgumentTypeError, UnsupportedModuleError
 from ..core.shape import Shape
 from ..layers.base import Layer
@@ -109,6 +110,7 @@ class Uses:
     owns: tuple = ()
     unbatched: bool | None = None  # the output's torch dim 0 is not the batch (None: as the input's)
     then: Layer | None = None  # a second layer on the first's output (same node name, same row)
+    with_: tuple = ()  # more inputs of ``then`` (a computed bias added)
 
 
 SAME = "same"  # the call passes its first input through: no row
@@ -181,8 +183,11 @@ def _owned(*tensors: object) -> tuple:
 
 def _linear(op: Op) -> Uses:
     x, w, b = op.args[0], op.args[1], op.arg(2, "bias")
-    if not isinstance(w, Tensor):
+    if not isinstance(w, Tensor) or w.value is None:
         raise Unsupported("its weight is computed, not a parameter")
+    if isinstance(b, Tensor) and b.value is None:  # a bias computed from a parameter (swin v2 zeroes a third)
+        return Uses(L.Linear(w.shape[0], bias=False, in_features=w.shape[1]), (x,), _owned(w), then=L.Add(),
+                    with_=(b,))
     return Uses(L.Linear(w.shape[0], bias=b is not None, in_features=w.shape[1]), (x,), _owned(w, b))
 
 
@@ -280,9 +285,33 @@ def _is_number(value: object) -> bool:
 def _div(op: Op) -> Uses:
     a, b = op.args[0], op.args[1]
     mode = op.kwargs.get("rounding_mode")
-    if _is_number(b) and mode is None:
+    if mode is not None:
+        raise Unsupported(f"rounding_mode={mode!r}")
+    if _is_number(b):
         return Uses(L.Scale(_exact(b), divide=True), (a,))
-    raise Unsupported("a division by a tensor" if not _is_number(b) else f"rounding_mode={mode!r}")
+    if _is_number(a):
+        raise Unsupported("a number divided by a tensor")
+    return Uses(L.Div(), (a, b))
+
+
+def _norm(op: Op) -> Uses:
+    """``torch.linalg.vector_norm(x, 2, dim, keepdim)`` (in ``F.normalize``); other orders have no layer."""
+    order, dim = op.arg(1, "ord", 2), op.arg(2, "dim")
+    if order != 2:
+        raise Unsupported(f"ord={order}")
+    if dim is None or (isinstance(dim, (list, tuple)) and (not dim or 0 in dim) or dim == 0) and not op.shift:
+        raise Unsupported("takes the norm over the batch dimension")
+    dim = op.d(dim)
+    return Uses(L.Norm(tuple(dim) if isinstance(dim, (list, tuple)) else dim, keepdim=op.arg(3, "keepdim", False)),
+                (op.args[0],))
+
+
+def _clamp_min(op: Op) -> Uses:
+    return Uses(L.Clamp(min=_exact(op.args[1])), (op.args[0],))
+
+
+def _expand_as(op: Op) -> Uses:
+    return _expand(replace(op, args=(op.args[0], tuple(op.out))))
 
 
 def _scaled(op: Op) -> Uses:
@@ -564,6 +593,7 @@ ATEN: dict[str, Callable] = {
     "aten.conv_transpose3d": _conv_transpose,
     "aten.linear": _linear, "aten.matmul": _matmul(L.MatMul), "aten.mm": _matmul(L.MatMul),
     "aten.bmm": _matmul(L.Bmm), "aten.addmm": _addmm_like(L.Addmm), "aten.baddbmm": _addmm_like(L.Baddbmm),
+    "aten.einsum": _einsum,
     "aten.scaled_dot_product_attention": _sdpa,
     # norms, embeddings
     "aten.batch_norm": _batch_norm, "aten._native_batch_norm_legit_no_training": _batch_norm,
@@ -583,7 +613,7 @@ ATEN: dict[str, Callable] = {
     "aten.tanh": _first(L.Tanh), "aten.tanh_": _first(L.Tanh),
     "aten.hardswish": _first(L.Hardswish), "aten.hardswish_": _first(L.Hardswish),
     "aten.hardsigmoid": _first(L.Hardsigmoid), "aten.hardsigmoid_": _first(L.Hardsigmoid),
-    "aten.hardtanh": _hardtanh, "aten.hardtanh_": _hardtanh, "aten.clamp": _clamp,
+    "aten.hardtanh": _hardtanh, "aten.hardtanh_": _hardtanh, "aten.clamp": _clamp, "aten.clamp_min": _clamp_min,
     "aten.leaky_relu": _leaky, "aten.leaky_relu_": _leaky,
     "aten.exp": _first(L.Exp), "aten.log": _first(L.Log), "aten.sqrt": _first(L.Sqrt),
     "aten.rsqrt": _first(L.Rsqrt), "aten.erf": _first(L.Erf), "aten.abs": _first(L.Abs),
@@ -596,19 +626,25 @@ ATEN: dict[str, Callable] = {
     "aten.log_softmax": _softmax(L.LogSoftmax),
     # reductions
     "aten.mean": _mean, "aten.sum": _reduction(L.Sum), "aten.amax": _reduction(L.Amax),
+    "aten.linalg_vector_norm": _norm,
     # layout: views, joins, splits
     "aten.view": _reshape, "aten.reshape": _reshape, "aten._unsafe_view": _reshape,
     "aten.flatten": _flatten, "aten.permute": _permute, "aten.transpose": _transpose, "aten.t": _t,
+    "aten.swapaxes": _transpose,
     "aten.cat": _cat, "aten.concat": _cat, "aten.stack": _stack,
     "aten.chunk": _chunk, "aten.split": _split, "aten.split_with_sizes": _split, "aten.unbind": _unbind,
-    "aten.tensor_split": _tensor_split, "aten.einsum": _einsum,
+    "aten.tensor_split": _tensor_split,
     "aten.copy_": _same,  # writes its second input into the first (attn[:, :, 1:] += ...): no arithmetic
     "aten.slice": _slice, "aten.select": _select, "aten.unsqueeze": _unsqueeze, "aten.squeeze": _squeeze,
-    "aten.expand": _expand, "aten.contiguous": _layout(L.Contiguous),
+    "aten.expand": _expand, "aten.expand_as": _expand_as, "aten.contiguous": _layout(L.Contiguous),
     "aten.dropout": _dropout, "aten.dropout_": _dropout, "aten.feature_dropout": _dropout,
     "aten.alias": _same, "aten.detach": _same, "aten.detach_": _same, "aten.clone": _same, "aten.to": _same,
     "aten._to_copy": _same, "aten.type_as": _same, "aten.lift_fresh_copy": _same,
 }
+
+#: Products FlopCounterMode counts wherever they run: on constants only they still get a row (not folded away).
+_PRODUCTS = frozenset({"aten.linear", "aten.matmul", "aten.mm", "aten.bmm", "aten.addmm", "aten.baddbmm",
+                       "aten.conv1d", "aten.conv2d", "aten.conv3d", "aten.convolution"})
 
 #: Calls that make a new tensor from another's dtype and device only: constants of the graph.
 _CREATORS = frozenset({"aten.new_zeros", "aten.new_ones", "aten.new_empty", "aten.new_full", "aten.zeros_like",
@@ -687,13 +723,13 @@ def translate(expr: object, symbols: dict) -> object:
     args = [translate(a, symbols) for a in expr.args]
     name = type(expr).__name__
     if name == "FloorDiv":
-        return sympy.floor(args[0] / args[1])
-    if name in ("CeilDiv",):
-        return sympy.ceiling(args[0] / args[1])
+        return floor_div(args[0], args[1])
+    if name == "CeilDiv":
+        return ceil_div(args[0], args[1])
     if name in ("CleanDiv", "IntTrueDiv", "FloatTrueDiv"):
         return args[0] / args[1]
     if name in ("Mod", "PythonMod"):
-        return sympy.Mod(args[0], args[1])
+        return mod(args[0], args[1])  # no Mod: padded sizes compare equal (7*ceiling(W/7))
     if name == "ToFloat":  # a size as a float (mvit's position offsets, 1.0 - k_h): the same exact number
         return args[0]
     if name == "FloorToInt":
@@ -733,8 +769,20 @@ class Captured:
     notes: tuple
 
 
-def _example(shapes: list[Shape], dtypes: list, image: int = 224) -> tuple[list, list]:
-    """Example tensors (``image`` for symbolic image sizes, 16 for others) and export's dynamic_shapes."""
+#: The example image side export traces with. torch specialises any size that is 1 at the example (a count of
+#: windows included): at 224 a Swin's last stage (224/32 = 7) is one 7x7 window, and the graph torch gives holds
+#: only while it stays one. At 448 every stage of the usual windowed models has two windows or more.
+EXAMPLE_IMAGE = 448
+
+
+#: The image side tried next when export fails at :data:`EXAMPLE_IMAGE` and the error names no size.
+USUAL_IMAGE = 224
+
+
+def _example(shapes: list[Shape], dtypes: list, image: int = EXAMPLE_IMAGE, *,
+             static: bool = False) -> tuple[list, list]:
+    """Example tensors (``image`` for symbolic image sizes, 16 for others) and export's dynamic_shapes
+    (``static``: the image sizes exported as numbers)."""
     import torch
     from torch.export import Dim
 
@@ -752,7 +800,8 @@ def _example(shapes: list[Shape], dtypes: list, image: int = 224) -> tuple[list,
             if not isinstance(d, sympy.Symbol):
                 raise UnsupportedModuleError(f"from_torch: input size {d} must be a number or one symbol")
             sizes.append(values[d])
-            dyn[i + 1] = Dim.AUTO
+            if not (static and values[d] == image):
+                dyn[i + 1] = Dim.AUTO
         xs.append(torch.zeros(1, *sizes, dtype=dtype))
         dynamic.append(dyn or None)
     return xs, dynamic
@@ -761,23 +810,45 @@ def _example(shapes: list[Shape], dtypes: list, image: int = 224) -> tuple[list,
 def capture(module: object, shapes: list[Shape], dtypes: list, model: str) -> Captured:
     """``module`` exported on fake inputs of ``shapes``, converted to a symcost graph (or ExportFailed).
 
-    Image sizes are first tried at 224; a model whose code fixes another size and says so in its error
-    (``Input height (s18) doesn't match model (32)``) is tried once more at the sizes its error names."""
+    Image sizes are first tried at :data:`EXAMPLE_IMAGE`. A model that fails there is run (on fake tensors, no
+    arithmetic) at the size its error names (``Input height (s18) doesn't match model (32)``), else at
+    :data:`USUAL_IMAGE`: where it runs, and does not run 32 pixels larger, its code fixes that size, and it is
+    exported with that size as a number (torch would otherwise reason about every symbolic size until it fixed
+    them all: minutes for MaxViT); where both run, with symbolic sizes again."""
     import re
 
     try:
-        return _capture(module, shapes, dtypes, model, 224)
+        return _capture(module, shapes, dtypes, model, EXAMPLE_IMAGE)
     except ExportFailed as err:
-        sizes = [int(n) for n in re.findall(r"\b(\d+)\b", str(err)) if 1 < int(n) <= 4096 and int(n) != 224]
-        if not sizes:
+        if not any(shape.rank >= 3 and not d.is_number for shape in shapes for d in shape.dims[-2:]):
             raise
-        return _capture(module, shapes, dtypes, model, sizes[0])
+        named = [int(n) for n in re.findall(r"\b(\d+)\b", str(err)) if 1 < int(n) <= 4096 and int(n) != EXAMPLE_IMAGE]
+        for size in dict.fromkeys(named[:1] + [USUAL_IMAGE]):
+            if _runs(module, shapes, dtypes, size):
+                fixed = not _runs(module, shapes, dtypes, size + 32)
+                return _capture(module, shapes, dtypes, model, size, static=fixed)
+        raise
 
 
-def _capture(module: object, shapes: list[Shape], dtypes: list, model: str, image: int) -> Captured:
+def _runs(module: object, shapes: list[Shape], dtypes: list, image: int) -> bool:
+    """Whether ``module`` runs at image side ``image``, on fake tensors (shapes only, no arithmetic)."""
+    import torch
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    xs, _ = _example(shapes, dtypes, image)
+    try:
+        with FakeTensorMode(allow_non_fake_inputs=True) as mode, torch.no_grad():
+            module(*(mode.from_tensor(x) for x in xs))
+    except Exception:  # noqa: BLE001  (the model refuses the size, in any way it likes)
+        return False
+    return True
+
+
+def _capture(module: object, shapes: list[Shape], dtypes: list, model: str, image: int, *,
+             static: bool = False) -> Captured:
     import torch
 
-    xs, dynamic = _example(shapes, dtypes, image)
+    xs, dynamic = _example(shapes, dtypes, image, static=static)
     wrapper = _Outputs(module)
     try:
         import warnings
@@ -891,6 +962,7 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
     notes += [f"{', '.join(sizes)}: the model's code fixes these sizes (torch requires {guard})"
               for guard, sizes in ties.items()]
     final = [Shape(*(d.xreplace(fixed) for d in shape.dims)) for shape in shapes]
+    notes.extend(_ranges(ep, symbols))
 
     values: dict = {}
     graph_nodes: list = []
@@ -1054,12 +1126,25 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
                 name not in ("aten.expand", "aten.unsqueeze", "aten.view", "aten.reshape")
                 or not any(isinstance(v, Tensor) and v.kind == "parameter" for v in operands)):
             # computed from no input (a mask, positions, a table indexed from a parameter): a constant of the
-            # graph; the parameters it reads are counted where they enter
-            for v in operands:
-                if isinstance(v, Tensor) and v.kind == "parameter":
-                    operand(v, _row(path, owner, node.name))
+            # graph; the parameters it reads are counted where they enter. A product torch counts (swin v2's
+            # position-bias MLP on a constant table runs every forward) is also a row of its own, off the path.
+            counted = None
+            if name in _PRODUCTS:
+                try:
+                    counted = ATEN[name](Op(name, args, kwargs, out))
+                except (Unsupported, ValueError, TypeError, KeyError):
+                    counted = None
+            if counted is not None:
+                inputs = tuple(operand(v, row) for v in counted.inputs)
+                add_node(fresh(node.name), replace(counted.layer, name=row, source=f"{path or model}: {name}"),
+                         inputs, row, counted.owns)
+            else:
+                for v in operands:
+                    if isinstance(v, Tensor) and v.kind == "parameter":
+                        operand(v, _row(path, owner, node.name))
             values[node] = Tensor(node.name, None, "folded", tuple(out))
-            folded.add(name)
+            if counted is None:
+                folded.add(name)
             continue
         converter = _ATEN_REGISTERED.get(name) or ATEN.get(name)
         if converter is None:
@@ -1082,7 +1167,7 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
                 first = fresh(node.name + "_moved")
                 graph_nodes.append(Node(first, replace(layer, name=row, source=f"{path or model}: {name}"), inputs,
                                         row=row))
-                inputs, layer = (first,), result.then
+                inputs, layer = (first, *(operand(v, row) for v in result.with_)), result.then
             if isinstance(layer, Layer) and not layer.name:
                 layer = replace(layer, name=row, source=f"{path or model}: {name}")
             used = layer.free_symbols if isinstance(layer, Layer) else set()
@@ -1118,6 +1203,26 @@ def convert(module: object, ep: object, shapes: list[Shape], model: str) -> Capt
         notes.append(f"computed from constants only (masks, positions), counted as constants: {', '.join(sorted(folded))}")
     return Captured(graph, set(first_use), final[0], tuple(notes))
 
+
+
+def _ranges(ep: object, symbols: dict) -> list[str]:
+    """The sizes the captured graph holds for, where torch's guards narrowed them (a Swin3d branch taken because
+    each stage is at least one window): ``H >= 224: torch traced the branch the model takes there``."""
+    def whole(value: object) -> int | None:
+        try:
+            n = int(value)
+        except (TypeError, ValueError, AttributeError, OverflowError):
+            return None
+        return n if abs(n) < 2 ** 62 else None
+
+    notes = []
+    for s, wanted in symbols.items():
+        bounds = getattr(ep, "range_constraints", {}).get(s)
+        lower, upper = whole(getattr(bounds, "lower", None)) or 2, whole(getattr(bounds, "upper", None))
+        if lower > 2 or upper is not None:
+            span = f"{lower} <= {wanted} <= {upper}" if upper is not None else f"{wanted} >= {lower}"
+            notes.append(f"{span}: the formulas hold there (torch traced the branch the model takes at those sizes)")
+    return notes
 
 
 def _row(path: str, owner: object, node_name: str) -> str:

@@ -12,7 +12,7 @@ from .cat import Cat, Stack
 from .conv import Conv1d, Conv2d, Conv3d
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .einsum import Einsum
-from .elementwise import Add, Mul, Scale
+from .elementwise import Add, Div, Mul, Scale
 from .elementwise_math import Abs, Clamp, Erf, Exp, Log, MaskedFill, Neg, Pow, Rsqrt, Sqrt, Where
 from .embedding import Embedding, EmbeddingBag
 from .gated import GLU, SwiGLU
@@ -28,7 +28,7 @@ from .recurrent import GRU, LSTM
 from .pooling import AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d
 from .reshape import Flatten, Reshape, Squeeze, Unflatten, Unsqueeze, View
 from .separable import SeparableConv2d
-from .reductions import Amax, Amin, Sum, Var
+from .reductions import Amax, Amin, Norm, Sum, Var
 from .softmax import LogSoftmax, Softmax
 from .split import Chunk, Split, TensorSplit, Unbind
 from .tensors import Constant, Parameter
@@ -43,12 +43,12 @@ __all__ = [
     "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
     "AdaptiveMaxPool3d",
-    "Flatten", "Dropout", "Identity", "Upsample", "Add", "Mul", "Scale",
+    "Flatten", "Dropout", "Identity", "Upsample", "Add", "Mul", "Div", "Scale",
     "Cat", "Mean", "Pad2d", "Parameter", "Constant",
     "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "RMSNorm",
     "Embedding", "EmbeddingBag", "Softmax", "LogSoftmax",
     "Pow", "Sqrt", "Rsqrt", "Exp", "Log", "Erf", "Clamp", "Where", "MaskedFill", "Abs", "Neg",
-    "Sum", "Var", "Amax", "Amin", "GLU", "SwiGLU",
+    "Sum", "Var", "Amax", "Amin", "Norm", "GLU", "SwiGLU",
     "Reshape", "View", "Permute", "Transpose", "Unflatten", "Squeeze", "Unsqueeze", "Expand", "Contiguous",
     "Chunk", "Split", "TensorSplit", "Unbind", "Select", "Slice", "IndexSelect", "Roll", "Stack", "Pad",
     "StochasticDepth", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",

@@ -196,6 +196,18 @@ def elementwise_mul(cost: Cost, needs: tuple) -> Backward:
                           for i, need in enumerate(needs) if need]))
 
 
+def elementwise_div(cost: Cost, needs: tuple) -> Backward:
+    """Div ``a/b``: ``a``'s gradient ``dy/b`` (one division per output element), ``b``'s ``-dy*a/(b*b)`` (two
+    multiplies, one division), each summed over broadcast entries."""
+    per = (OpCounts(div=_out(cost)), OpCounts(mul=2 * _out(cost), div=_out(cost)))
+    return Backward(_sum([per[i] + OpCounts(add=_out(cost) - _in(cost, i)) for i, need in enumerate(needs) if need]))
+
+
+def norm(cost: Cost, needs: tuple) -> Backward:
+    """Norm: ``x * (dy/norm)``: one division per output, one multiply per input element."""
+    return Backward(OpCounts(div=_out(cost), mul=_in(cost)) if needs[0] else ZERO_OPS)
+
+
 def selected(cost: Cost, needs: tuple) -> Backward:
     """Where(condition, a, b), MaskedFill(x, mask): the gradient is selected (it or a zero), then summed over
     the entries a broadcast input was spread to. The condition and the mask take no gradient."""
@@ -346,7 +358,7 @@ RULES: dict[str, Rule] = {
     "MultiheadAttention": multihead,
     "LSTM": recurrent, "GRU": recurrent,
     "Embedding": embedding, "EmbeddingBag": embedding,
-    "Add": elementwise_add, "Mul": elementwise_mul,
+    "Add": elementwise_add, "Mul": elementwise_mul, "Div": elementwise_div,
     "Where": selected, "MaskedFill": selected,
     "Expand": expand,
     "ReLU": pointwise(cmp=1),                       # dy where x > 0
@@ -375,7 +387,7 @@ RULES: dict[str, Rule] = {
     "RMSNorm": rmsnorm,
     **{f"MaxPool{n}d": max_pool for n in (1, 2, 3)}, **{f"AdaptiveMaxPool{n}d": max_pool for n in (1, 2, 3)},
     **{f"AvgPool{n}d": avg_pool for n in (1, 2, 3)}, **{f"AdaptiveAvgPool{n}d": avg_pool for n in (1, 2, 3)},
-    "Mean": mean, "Amax": extremum, "Amin": extremum, "Var": variance,
+    "Mean": mean, "Norm": norm, "Amax": extremum, "Amin": extremum, "Var": variance,
     "Upsample": upsample, "IndexSelect": index_select,
     "GLU": gated, "SwiGLU": gated,
 }

@@ -69,6 +69,14 @@ class Mul(_Elementwise):
 
 @register
 @dataclass(frozen=True)
+class Div(_Elementwise):
+    """``a / b`` of two tensors (broadcast): one division per output element (a number divisor is a
+    :class:`Scale`)."""
+    op = "div"
+
+
+@register
+@dataclass(frozen=True)
 class Scale(Layer):
     """Every element times a constant ``factor``, or divided by it (``divide=True``, as ``x / 2``).
 

@@ -160,7 +160,7 @@ def slice_bound(label: str, argument: str, value: sympy.Expr, size: sympy.Expr) 
         return sympy.Integer(0)
     if arg.proven(value >= size):
         return size
-    if arg.proven(value <= size):
+    if arg.proven(value <= size) or arg.proven(value <= 1):  # a dimension holds at least one entry
         return value
     return sympy.Min(value, size)
 

@@ -15,6 +15,7 @@ Var    two-pass: mean, d = x - mean, sum(d*d)      3n-2 adds, n muls, 2 divs
        / (n - correction)
 Amax   max                                         n-1 cmp
 Amin   min                                         n-1 cmp
+Norm   sqrt(x0*x0 + x1*x1 + ...)                   n muls, n-1 adds, 1 sqrt
 =====  ==========================================  =========================
 
 Reducing the height or width of a ``(C, H, W)`` map is a window over the
@@ -124,6 +125,18 @@ class Var(Reduction):
 
     def per_output(self, n: sympy.Expr) -> OpCounts:
         return OpCounts(add=3 * n - 2, mul=n, div=2)
+
+
+@register
+@dataclass(frozen=True)
+class Norm(Reduction):
+    """The Euclidean norm, ``torch.linalg.vector_norm(x, 2, dim)`` (``F.normalize`` divides by it): per output,
+    ``n`` squares, ``n - 1`` adds and one square root."""
+
+    verb = "take the norm"
+
+    def per_output(self, n: sympy.Expr) -> OpCounts:
+        return OpCounts(mul=n, add=n - 1, special=1)
 
 
 @register

@@ -300,6 +300,8 @@ EAGER: dict[str, Callable] = {
     "Mean": _NOTHING, "Sum": _NOTHING,
     "Add": _NOTHING, "Neg": _NOTHING, "Cat": _NOTHING, "Concat": _NOTHING, "Stack": _NOTHING, "Scale": _NOTHING,
     "Mul": _fixed(_in(0, needs=(1,)), _in(1, needs=(0,))),           # mul: other for self's grad, self for other's
+    "Div": _fixed(_in(0, needs=(1,)), _in(1, needs=(0, 1))),         # div: other for both grads, self for other's
+    "Norm": _fixed(_in(), _out()),                                    # linalg_vector_norm: self and the norm
     "Embedding": _fixed(_in(dtype="int64")),                          # embedding_backward(grad, indices)
     "ScaledDotProductAttention": _sdpa,
     "Parameter": _NOTHING, "Constant": _NOTHING,
