@@ -779,32 +779,35 @@ EXAMPLE_IMAGE = 448
 USUAL_IMAGE = 224
 
 
-def _example(shapes: list[Shape], dtypes: list, image: int = EXAMPLE_IMAGE, *,
-             static: bool = False) -> tuple[list, list]:
-    """Example tensors (``image`` for symbolic image sizes, 16 for others) and export's dynamic_shapes
-    (``static``: the image sizes exported as numbers)."""
+def _example(shapes: list[Shape], dtypes: list, image: int = EXAMPLE_IMAGE, *, static: frozenset = frozenset(),
+             sizes: dict | None = None) -> tuple[list, list]:
+    """Example tensors (``image`` for symbolic image sizes, 16 for others, ``sizes[symbol]`` where given) and
+    export's dynamic_shapes (the symbols in ``static`` exported as numbers)."""
     import torch
     from torch.export import Dim
 
-    values: dict = {}
+    values: dict = dict(sizes or {})
     xs, dynamic = [], []
     for shape, dtype in zip(shapes, dtypes):
-        sizes, dyn = [], {}
-        rank = shape.rank
+        example, dyn = [], {}
         for i, d in enumerate(shape.dims):
             if d.is_number:
-                sizes.append(int(d))
+                example.append(int(d))
                 continue
-            if d not in values:
-                values[d] = image if rank >= 3 and i >= rank - 2 else 16
             if not isinstance(d, sympy.Symbol):
                 raise UnsupportedModuleError(f"from_torch: input size {d} must be a number or one symbol")
-            sizes.append(values[d])
-            if not (static and values[d] == image):
+            values.setdefault(d, image if d in _image_sizes([shape]) else 16)
+            example.append(values[d])
+            if d not in static:
                 dyn[i + 1] = Dim.AUTO
-        xs.append(torch.zeros(1, *sizes, dtype=dtype))
+        xs.append(torch.zeros(1, *example, dtype=dtype))
         dynamic.append(dyn or None)
     return xs, dynamic
+
+
+def _image_sizes(shapes: list[Shape]) -> list:
+    """The symbolic sizes of the last two axes of inputs of rank 3 or more (an image's H and W)."""
+    return list(dict.fromkeys(d for shape in shapes if shape.rank >= 3 for d in shape.dims[-2:] if not d.is_number))
 
 
 def capture(module: object, shapes: list[Shape], dtypes: list, model: str) -> Captured:
@@ -812,30 +815,32 @@ def capture(module: object, shapes: list[Shape], dtypes: list, model: str) -> Ca
 
     Image sizes are first tried at :data:`EXAMPLE_IMAGE`. A model that fails there is run (on fake tensors, no
     arithmetic) at the size its error names (``Input height (s18) doesn't match model (32)``), else at
-    :data:`USUAL_IMAGE`: where it runs, and does not run 32 pixels larger, its code fixes that size, and it is
-    exported with that size as a number (torch would otherwise reason about every symbolic size until it fixed
-    them all: minutes for MaxViT); where both run, with symbolic sizes again."""
+    :data:`USUAL_IMAGE`: where it runs, each image size that does not run 32 pixels larger (the others kept) is
+    fixed by the model's code and exported as a number (torch would otherwise reason about every symbolic size
+    until it fixed them all: minutes for MaxViT); the sizes that do stay symbolic."""
     import re
 
     try:
         return _capture(module, shapes, dtypes, model, EXAMPLE_IMAGE)
     except ExportFailed as err:
-        if not any(shape.rank >= 3 and not d.is_number for shape in shapes for d in shape.dims[-2:]):
+        image_sizes = _image_sizes(shapes)
+        if not image_sizes:
             raise
         named = [int(n) for n in re.findall(r"\b(\d+)\b", str(err)) if 1 < int(n) <= 4096 and int(n) != EXAMPLE_IMAGE]
         for size in dict.fromkeys(named[:1] + [USUAL_IMAGE]):
             if _runs(module, shapes, dtypes, size):
-                fixed = not _runs(module, shapes, dtypes, size + 32)
+                fixed = frozenset(d for d in image_sizes if not _runs(module, shapes, dtypes, size, {d: size + 32}))
                 return _capture(module, shapes, dtypes, model, size, static=fixed)
         raise
 
 
-def _runs(module: object, shapes: list[Shape], dtypes: list, image: int) -> bool:
-    """Whether ``module`` runs at image side ``image``, on fake tensors (shapes only, no arithmetic)."""
+def _runs(module: object, shapes: list[Shape], dtypes: list, image: int, sizes: dict | None = None) -> bool:
+    """Whether ``module`` runs at image side ``image`` (``sizes[symbol]`` where given), on fake tensors (shapes
+    only, no arithmetic)."""
     import torch
     from torch._subclasses.fake_tensor import FakeTensorMode
 
-    xs, _ = _example(shapes, dtypes, image)
+    xs, _ = _example(shapes, dtypes, image, sizes=sizes)
     try:
         with FakeTensorMode(allow_non_fake_inputs=True) as mode, torch.no_grad():
             module(*(mode.from_tensor(x) for x in xs))
@@ -845,7 +850,7 @@ def _runs(module: object, shapes: list[Shape], dtypes: list, image: int) -> bool
 
 
 def _capture(module: object, shapes: list[Shape], dtypes: list, model: str, image: int, *,
-             static: bool = False) -> Captured:
+             static: frozenset = frozenset()) -> Captured:
     import torch
 
     xs, dynamic = _example(shapes, dtypes, image, static=static)
