@@ -166,7 +166,7 @@ def same_grid(a: ReceptiveField, b: ReceptiveField) -> bool:
     an undefined field is on no grid."""
     if a.undefined or b.undefined or a.axes != b.axes:
         return False
-    return all(sympy.cancel(x - y) == 0 for x, y in zip(a.stride, b.stride))
+    return all(x == y or sympy.cancel(x - y) == 0 for x, y in zip(a.stride, b.stride))  # equal: cancel not needed
 
 
 def merge_branches(label: str, fields: list[ReceptiveField]) -> ReceptiveField:
@@ -197,6 +197,8 @@ def merge_branches(label: str, fields: list[ReceptiveField]) -> ReceptiveField:
         size, padding = first.size[axis], first.padding[axis]
         for other in fields[1:]:
             r, p = other.size[axis], other.padding[axis]
+            if r == size:  # the same formula: neither is larger, nothing changes (no assumption query)
+                continue
             larger = (r - size).is_positive
             if larger:
                 size, padding = r, p

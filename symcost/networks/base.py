@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from ..core.arguments import is_strict
 from ..core.conventions import Convention, get_convention
 from ..core.errors import InvalidArgumentError
 from ..core.receptive_field import ReceptiveField
@@ -61,13 +62,34 @@ class Network:
         return report if batch == 1 else report.batched(batch)
 
     def report(self, shape: Shape, convention: Convention, model: str) -> Report:
-        """The exact-floor report on ``shape`` (what ``analyze`` returns by default)."""
+        """The exact-floor report on ``shape`` (what ``analyze`` returns by default).
+
+        A network is immutable, so its report on the same shape, convention and name is kept (the last few):
+        from_torch's strict reading (:func:`~symcost.core.arguments.strict`) is what a later ``analyze()``
+        returns. A report made outside ``strict`` is made again inside it, so strict checks are never skipped.
+        """
+        key = (shape, convention, model)
+        strict = is_strict()
+        kept = self.__dict__.setdefault("_reports", {})
+        hit = kept.get(key)
+        if hit is not None and (hit[1] or not strict):
+            return hit[0]
+        report = self._report(shape, convention, model)
+        if len(kept) >= _REPORTS_KEPT:
+            del kept[next(iter(kept))]
+        kept[key] = (report, strict)
+        return report
+
+    def _report(self, shape: Shape, convention: Convention, model: str) -> Report:
         rows, out = self.walk(Flow(shape, ReceptiveField.of_input(shape), tensor=TensorRef()), self.root_prefix)
         rf = out.rf if out.rf is not None else ReceptiveField.unknown(NO_INPUT)
         return Report(model=model, input_shape=shape, convention=convention,
                       rows=tuple(rows), out_shape=out.shape, rf=rf, unused_params=tuple(self.unused_params),
                       notes=tuple(str(n) for n in self.notes) + _undefined_fields(rows, rf))
 
+
+#: How many reports (shape, convention, name) each network keeps.
+_REPORTS_KEPT = 4
 
 #: Why a network's output has no receptive field when it is computed from constants and parameters only.
 NO_INPUT = "the output is computed from constants and parameters only (it sees no input)"
