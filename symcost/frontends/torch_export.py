@@ -23,6 +23,7 @@ fixed: the model's input shape holds that number and its ``notes`` say so.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import operator
 from collections.abc import Callable
@@ -842,11 +843,31 @@ def _runs(module: object, shapes: list[Shape], dtypes: list, image: int, sizes: 
 
     xs, _ = _example(shapes, dtypes, image, sizes=sizes)
     try:
-        with FakeTensorMode(allow_non_fake_inputs=True) as mode, torch.no_grad():
+        with _quiet(), FakeTensorMode(allow_non_fake_inputs=True) as mode, torch.no_grad():
             module(*(mode.from_tensor(x) for x in xs))
     except Exception:  # noqa: BLE001  (the model refuses the size, in any way it likes)
         return False
     return True
+
+
+@contextlib.contextmanager
+def _quiet():
+    """torch's loggers and warnings silenced while it traces: a size the model refuses is an answer here, not an
+    error to print (torch would log each failed operator with its traceback)."""
+    import warnings
+
+    loggers = [logging.getLogger(n) for n in ("torch.fx.experimental.symbolic_shapes", "torch._dynamo",
+                                               "torch.export", "torch._export", "torch._subclasses.fake_tensor")]
+    levels = [q.level for q in loggers]
+    for q in loggers:
+        q.setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for q, level in zip(loggers, levels):
+            q.setLevel(level)
 
 
 def _capture(module: object, shapes: list[Shape], dtypes: list, model: str, image: int, *,
@@ -856,20 +877,8 @@ def _capture(module: object, shapes: list[Shape], dtypes: list, model: str, imag
     xs, dynamic = _example(shapes, dtypes, image, static=static)
     wrapper = _Outputs(module)
     try:
-        import warnings
-
-        quiet = [logging.getLogger(n) for n in ("torch.fx.experimental.symbolic_shapes", "torch._dynamo",
-                                                 "torch.export", "torch._export")]
-        levels = [q.level for q in quiet]
-        for q in quiet:
-            q.setLevel(logging.ERROR)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ep = torch.export.export(wrapper, tuple(xs), dynamic_shapes=(tuple(dynamic),), strict=False)
-        finally:
-            for q, level in zip(quiet, levels):
-                q.setLevel(level)
+        with _quiet():
+            ep = torch.export.export(wrapper, tuple(xs), dynamic_shapes=(tuple(dynamic),), strict=False)
     except Exception as err:  # noqa: BLE001  (export raises many kinds)
         line = (str(err).strip().splitlines() or [""])[0]
         raise ExportFailed(f"{type(err).__name__}: {line[:300]}") from None
