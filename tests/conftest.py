@@ -2,6 +2,8 @@
 
 import importlib.util
 
+import pytest
+
 import torchvision_shim
 
 # torchvision's compiled ops do not load on every torch build (here: a CUDA torchvision wheel on a
@@ -19,3 +21,13 @@ def pytest_addoption(parser):
     """``--regenerate-golden`` rewrites tests/golden/ from the current renderings (or SYMCOST_REGENERATE_GOLDEN=1)."""
     parser.addoption("--regenerate-golden", action="store_true", default=False,
                      help="rewrite the golden files of tests/test_render.py instead of comparing with them")
+
+
+@pytest.fixture
+def mha_fast_path_off():
+    """nn.MultiheadAttention's fused fast path is invisible to FlopCounterMode: off while comparing."""
+    torch = pytest.importorskip("torch")
+    before = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    yield
+    torch.backends.mha.set_fastpath_enabled(before)

@@ -18,18 +18,9 @@ from symcost.symbols import H, W, symbol  # noqa: E402
 from flop_counting import flop_macs  # noqa: E402
 from torch import nn  # noqa: E402
 
-pytestmark = pytest.mark.torch
+pytestmark = [pytest.mark.torch, pytest.mark.usefixtures("mha_fast_path_off")]
 M = torchvision.models
 L = symbol("L")
-
-
-@pytest.fixture(autouse=True)
-def no_fast_path():
-    """nn.MultiheadAttention's fused fast path is invisible to FlopCounterMode: off while comparing."""
-    before = torch.backends.mha.get_fastpath_enabled()
-    torch.backends.mha.set_fastpath_enabled(False)
-    yield
-    torch.backends.mha.set_fastpath_enabled(before)
 
 
 def numel(model: nn.Module) -> int:

@@ -17,18 +17,9 @@ import symcost as sc  # noqa: E402
 from symcost.symbols import H, W, symbol  # noqa: E402
 from flop_counting import flop_macs  # noqa: E402
 
-pytestmark = pytest.mark.torch
+pytestmark = [pytest.mark.torch, pytest.mark.usefixtures("mha_fast_path_off")]
 T, L = symbol("T"), symbol("L")
 M = torchvision.models
-
-
-@pytest.fixture(autouse=True)
-def no_fast_path():
-    """nn.MultiheadAttention's fused fast path is invisible to FlopCounterMode: off while comparing."""
-    before = torch.backends.mha.get_fastpath_enabled()
-    torch.backends.mha.set_fastpath_enabled(False)
-    yield
-    torch.backends.mha.set_fastpath_enabled(before)
 
 
 def check(model, shape, sizes, dtype=None):
