@@ -344,8 +344,8 @@ def gated(cost: Cost, needs: tuple) -> Backward:
 
 
 _FREE = ("Identity", "Flatten", "Reshape", "View", "Squeeze", "Unsqueeze", "Unflatten", "Permute", "Transpose",
-         "Contiguous", "Select", "Slice", "Roll", "Pad", "Pad2d", "Split", "Chunk", "Unbind", "Cat", "Stack",
-         "Concat", "Parameter", "Constant", "Neg", "Sum")
+         "Contiguous", "Select", "Slice", "Roll", "Pad", "Pad2d", "Split", "TensorSplit", "Chunk", "Unbind", "Cat",
+         "Stack", "Concat", "Parameter", "Constant", "Neg", "Sum")
 
 #: kind -> backward rule. One visible table; a kind not here has no backward and is an error.
 RULES: dict[str, Rule] = {

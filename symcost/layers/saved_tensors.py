@@ -309,7 +309,8 @@ EAGER: dict[str, Callable] = {
                                    "FeatureAlphaDropout")},
     # views: nothing saved, the output shares the input's storage
     **{kind: _NOTHING for kind in ("Identity", "Flatten", "Unflatten", "Reshape", "View", "Squeeze", "Unsqueeze",
-                                   "Permute", "Transpose", "Expand", "Select", "Slice", "Chunk", "Split", "Unbind")},
+                                   "Permute", "Transpose", "Expand", "Select", "Slice", "Chunk", "Split", "TensorSplit",
+                                   "Unbind")},
     "Contiguous": _NOTHING,
     "Roll": _NOTHING,                                                 # roll back: sizes only
     "Addmm": _fixed(_in(1, needs=(2,)), _in(2, needs=(1,))),         # mat2 for mat1's grad, mat1 for mat2's
