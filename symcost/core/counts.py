@@ -20,7 +20,8 @@ Expr = sympy.Expr
 ZERO = sympy.Integer(0)
 
 
-def _exact(value: object) -> sympy.Expr:
+def exact(value: object) -> sympy.Expr:
+    """An int as a SymPy Integer; a SymPy expression as it is (every field of a count record goes through here)."""
     return sympy.Integer(value) if isinstance(value, int) else value  # type: ignore[return-value]
 
 
@@ -63,7 +64,7 @@ class OpCounts:
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            object.__setattr__(self, f.name, _exact(getattr(self, f.name)))
+            object.__setattr__(self, f.name, exact(getattr(self, f.name)))
 
     @property
     def executed(self) -> Expr:
@@ -105,9 +106,9 @@ class Params:
     buffers: tuple[tuple[str, Expr], ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "weight", _exact(self.weight))
-        object.__setattr__(self, "bias", _exact(self.bias))
-        object.__setattr__(self, "buffers", tuple((n, _exact(v)) for n, v in self.buffers))
+        object.__setattr__(self, "weight", exact(self.weight))
+        object.__setattr__(self, "bias", exact(self.bias))
+        object.__setattr__(self, "buffers", tuple((n, exact(v)) for n, v in self.buffers))
 
     @property
     def total(self) -> Expr:

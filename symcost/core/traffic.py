@@ -37,6 +37,7 @@ from dataclasses import dataclass, fields
 
 import sympy
 
+from .counts import exact
 from .dtypes import bytes_per_element
 from .evaluate import substitute
 
@@ -62,8 +63,7 @@ class Traffic:
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            value = getattr(self, f.name)
-            object.__setattr__(self, f.name, sympy.Integer(value) if isinstance(value, int) else value)
+            object.__setattr__(self, f.name, exact(getattr(self, f.name)))
 
     @property
     def read(self) -> Expr:
